@@ -1,0 +1,41 @@
+/*
+ * libwinbackup: the native API for Linux programs.
+ *
+ * Whole-file operations built from the codec (stream.h) and the POSIX
+ * backend (posix.h).  For Windows code ported unchanged, see win32.h.
+ */
+#ifndef WINBACKUP_WINBACKUP_H
+#define WINBACKUP_WINBACKUP_H
+
+#include <stdint.h>
+#include "winbackup/errors.h"
+#include "winbackup/stream.h"
+#include "winbackup/posix.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WB_VERSION_STRING "0.1.0"
+
+/* flags */
+#define WB_SECURITY        WB_POSIX_SECURITY  /* include / apply the security descriptor */
+
+/* Write the backup stream of `path` (not following a final symlink) to out_fd. */
+uint32_t wb_backup_path(const char *path, unsigned int flags, int out_fd);
+
+/* Restore the backup stream read from in_fd onto `path`.  The stream is
+ * restored into a temporary file next to `path` that replaces `path` only
+ * once the whole stream was applied, so a malformed or truncated stream
+ * leaves an existing `path` untouched.  link_root: see wb_posix_sink_options. */
+uint32_t wb_restore_path(const char *path, unsigned int flags, const char *link_root, int in_fd);
+
+/* Copy a file with all its Windows metadata (the stream of src restored onto
+ * dst, atomically as above). */
+uint32_t wb_copy_path(const char *src, const char *dst, unsigned int flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * File History engine for Linux: the declarations shared by the engine
+ * (fh_names, fh_config, fh_catalog, fh_cycle), the change journal, the
+ * control protocol and the service.
+ *
+ * Layering: fh_names.c and fh_config.c are pure (strings and files only);
+ * fh_catalog.c owns every SQL statement; fh_cycle.c is the only file that
+ * copies file data (through wb_copy_path); fh_journal.c, fh_proto.c and
+ * fh_daemon.c are the OS-facing service parts; main.c is the CLI.
+ *
+ * Values of the FH_* / FHSVC_* / FHCFG_* constants are Microsoft's
+ * (fherrors.h, fhcfg.h), see /work/shared/reference/file-history.md.
+ */
+#ifndef FILEHISTORY_FH_H
+#define FILEHISTORY_FH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/stat.h>
+
+/* Protection states (fherrors.h) */
+#define FH_STATE_NOT_TRACKED            0x00u
+#define FH_STATE_OFF                    0x01u
+#define FH_STATE_MIGRATING              0x04u
+#define FH_STATE_TARGET_ACCESS_DENIED   0x0Eu
+#define FH_STATE_TARGET_FULL            0x11u
+#define FH_STATE_TARGET_ABSENT          0x15u
+#define FH_STATE_NO_ERROR               0xFFu
+#define FH_STATE_RUNNING                0x100u
+
+/* HRESULTs (fherrors.h, winerror.h) */
+#define FH_S_OK                         0x00000000u
+#define FHCFG_E_CORRUPT_CONFIG_FILE     0x80040300u
+#define FHCFG_E_CONFIG_FILE_NOT_FOUND   0x80040301u
+#define FHCFG_E_TARGET_NOT_CONFIGURED   0x80040307u
+#define FHSVC_E_BACKUP_BLOCKED          0x80040600u
+#define FHSVC_E_NOT_CONFIGURED          0x80040601u
+#define FHSVC_E_CONFIG_DISABLED         0x80040602u
+#define FHSVC_E_FATAL_CONFIG_ERROR      0x80040604u
+#define FH_E_ACCESSDENIED               0x80070005u
+#define FH_E_OUTOFMEMORY                0x8007000Eu
+#define FH_E_INVALIDARG                 0x80070057u
+#define FH_E_FAIL                       0x80004005u
+
+/* FH_BACKUP_STATUS (fhcfg.h): the DPStatus element */
+#define FH_STATUS_DISABLED              0
+#define FH_STATUS_DISABLED_BY_GP        1
+#define FH_STATUS_ENABLED               2
+
+/* FH_RETENTION_TYPES (fhcfg.h) */
+#define FH_RETENTION_DISABLED           0   /* keep every version forever */
+#define FH_RETENTION_UNLIMITED          1   /* kept until space is needed: we keep forever too */
+#define FH_RETENTION_AGE                2   /* delete versions older than retention_age days */
+
+#define FH_DEFAULT_FREQUENCY            3600u
+#define FH_DEFAULT_RETENTION_AGE        365u
+
+/* MAX_PATH counts the terminating NUL: a Windows path holds at most 259 characters. */
+#define FH_WIN_MAX_PATH                 260u
+
+/* ------------------------------------------------------------------ */
+/* fh_names.c: version file names and the target layout               */
+
+/* "YYYY_MM_DD HH_MM_SS UTC" (23 characters) */
+#define FH_STAMP_LEN 23
+int fh_format_stamp(time_t t, char *buf, size_t size);
+/* "name (stamp).ext": the extension is what follows the last dot of the
+ * final component; without a dot the stamp goes at the end.  NULL on a bad
+ * name (empty, contains '/', "." or ".."). Caller frees. */
+char *fh_version_name(const char *base, time_t t);
+/* Inverse of fh_version_name: 0 and *base (malloc'ed) / *t on success, -1 otherwise. */
+int fh_parse_version_name(const char *vname, char **base, time_t *t);
+/* An absolute, normalized POSIX path ("/" separated, no "", "." or ".."
+ * components, no trailing slash, no control characters) other than "/". */
+int fh_path_is_valid(const char *path);
+/* "Data/C/<path without leading slash, dir part>/<vname>" for an absolute
+ * path; NULL when the path is not valid. Caller frees. */
+char *fh_data_relpath(const char *path, time_t t);
+/* "Data/$OF/<file_id>/<vname>" */
+char *fh_overflow_relpath(const char *path, long long file_id, time_t t);
+/* Length of the Windows form ("Z:" + the POSIX path, '/' read as '\') of
+ * root + "/" + relpath, without the NUL. */
+size_t fh_windows_length(const char *root, const char *relpath);
+/* Times accepted on the command line: "YYYY-MM-DDTHH:MM:SSZ",
+ * "YYYY-MM-DD HH:MM:SS" (UTC), "YYYY-MM-DD" (end of that day, UTC),
+ * "YYYY_MM_DD HH_MM_SS[ UTC]" and "@<seconds since the epoch>". */
+int fh_parse_time(const char *text, time_t *t);
+/* "YYYY-MM-DDTHH:MM:SSZ" */
+void fh_format_iso(time_t t, char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* fh_config.c                                                         */
+
+struct fh_config
+{
+    char *user_name;
+    char *pc_name;
+    char **folders;             /* protected folders, absolute paths */
+    size_t folder_count;
+    char **excludes;            /* excluded folders, absolute paths */
+    size_t exclude_count;
+    unsigned long long frequency;       /* DPFrequency, seconds */
+    int retention_type;                 /* FH_RETENTION_* */
+    unsigned long long retention_age;   /* days */
+    int dp_status;                      /* FH_STATUS_* */
+    char *target_name;
+    char *target_url;                   /* absolute POSIX directory, or NULL */
+    unsigned long long generation;      /* bumped on every save; picks the newer of Config1/2 */
+};
+
+/* Defaults for the calling user (UserName from the passwd entry, PCName
+ * from the host name, no folders, no target). */
+int fh_config_init_default(struct fh_config *cfg);
+void fh_config_free(struct fh_config *cfg);
+/* XML text of the configuration (malloc'ed), NULL on an unrepresentable value. */
+char *fh_config_to_xml(const struct fh_config *cfg);
+/* 0, or FHCFG_E_CORRUPT_CONFIG_FILE when the text is not a valid configuration. */
+uint32_t fh_config_from_xml(const char *text, size_t len, struct fh_config *cfg);
+/* Directory holding Config1.xml/Config2.xml: $XDG_CONFIG_HOME/filehistory or
+ * $HOME/.config/filehistory. Caller frees. */
+char *fh_config_dir(void);
+/* Load the newer valid one of dir/Config1.xml and dir/Config2.xml.
+ * FHCFG_E_CONFIG_FILE_NOT_FOUND when neither exists, FHCFG_E_CORRUPT_CONFIG_FILE
+ * when they exist but none parses. */
+uint32_t fh_config_load(const char *dir, struct fh_config *cfg);
+/* Bump the generation and write it over the older copy (tmp, fsync, rename). 0 or errno. */
+int fh_config_save(const char *dir, struct fh_config *cfg);
+/* Add / remove a string in a list (paths compared exactly). 0, or -1 (ENOMEM). */
+int fh_config_list_add(char ***list, size_t *count, const char *item);
+int fh_config_list_remove(char ***list, size_t *count, const char *item);
+/* Is path at or below one of the folders in the list? */
+int fh_path_under(const char *path, const char *folder);
+/* Configuration/ directory on the target, and the FileHistory/<user>/<pc> root. */
+char *fh_target_root(const struct fh_config *cfg);
+
+/* ------------------------------------------------------------------ */
+/* fh_catalog.c                                                        */
+
+struct fh_catalog;
+
+struct fh_version
+{
+    long long id;
+    long long file_id;
+    long long cycle_id;
+    char *stored;           /* relative to the FileHistory/<user>/<pc> root */
+    time_t version_time;    /* the cycle time in the name */
+    long long size;
+    long long mtime_ns;
+    long long ctime_ns;
+    long long inode;
+};
+
+#define FH_CYCLE_RUNNING     0
+#define FH_CYCLE_DONE        1
+#define FH_CYCLE_FAILED      2
+#define FH_CYCLE_INTERRUPTED 3
+
+int fh_catalog_open(const char *path, struct fh_catalog **cat);
+void fh_catalog_close(struct fh_catalog *cat);
+const char *fh_catalog_errmsg(struct fh_catalog *cat);
+/* The file's id, created when create is set; 0 with *id = 0 when absent. */
+int fh_catalog_file_id(struct fh_catalog *cat, const char *path, int create, long long *id);
+/* Newest version of path: 1 found, 0 none, -1 error. */
+int fh_catalog_latest(struct fh_catalog *cat, const char *path, struct fh_version *v);
+/* Newest version of path with version_time <= at: 1, 0, -1. */
+int fh_catalog_version_at(struct fh_catalog *cat, const char *path, time_t at, struct fh_version *v);
+void fh_version_free(struct fh_version *v);
+typedef int (*fh_version_cb)(void *ctx, const char *path, const struct fh_version *v);
+int fh_catalog_list_versions(struct fh_catalog *cat, const char *path, fh_version_cb cb, void *ctx);
+int fh_catalog_list_all(struct fh_catalog *cat, fh_version_cb cb, void *ctx);
+/* Highest cycle start time recorded (0 when none). */
+int fh_catalog_last_cycle_time(struct fh_catalog *cat, time_t *t);
+int fh_catalog_begin_cycle(struct fh_catalog *cat, time_t t, int full_scan, long long *cycle_id);
+int fh_catalog_end_cycle(struct fh_catalog *cat, long long cycle_id, int state, long long examined,
+                         long long added, uint32_t status);
+/* Announce that `stored` is about to appear (before its rename into place). */
+int fh_catalog_add_pending(struct fh_catalog *cat, const char *stored, long long cycle_id);
+/* One transaction: the version row, and the end of its pending entry. */
+int fh_catalog_commit_version(struct fh_catalog *cat, long long file_id, long long cycle_id,
+                              const char *stored, time_t t, const struct stat *st);
+/* Crash recovery: calls cb for every pending entry that has no version row
+ * (the caller deletes that file), clears the pending table and marks
+ * running cycles interrupted. */
+typedef int (*fh_pending_cb)(void *ctx, const char *stored);
+int fh_catalog_recover(struct fh_catalog *cat, fh_pending_cb cb, void *ctx);
+/* Cleanup: versions with version_time < cutoff that are not the newest of
+ * their file; each is moved to pending (one transaction) then cb deletes the
+ * file, then the pending entry goes. Returns the number removed or -1. */
+long long fh_catalog_expire(struct fh_catalog *cat, time_t cutoff, fh_pending_cb cb, void *ctx);
+int fh_catalog_set_status(struct fh_catalog *cat, const char *key, const char *value);
+/* malloc'ed value or NULL */
+char *fh_catalog_get_status(struct fh_catalog *cat, const char *key);
+/* Counters of the last finished cycle: -1 on error/none. */
+int fh_catalog_last_cycle(struct fh_catalog *cat, long long *id, int *state, int *full_scan,
+                          long long *examined, long long *added);
+
+/* ------------------------------------------------------------------ */
+/* fh_state.c: the per-user protection state kept next to the configuration */
+
+struct fh_state
+{
+    uint32_t state;         /* FH_STATE_* without FH_STATE_RUNNING */
+    time_t protected_until; /* 0 = never */
+};
+int fh_state_load(const char *config_dir, struct fh_state *st);
+int fh_state_save(const char *config_dir, const struct fh_state *st);
+
+/* ------------------------------------------------------------------ */
+/* fh_cycle.c                                                          */
+
+struct fh_cycle_options
+{
+    int full_scan;                  /* walk every protected folder */
+    char **dirty;                   /* else: only these paths (files or new directories) */
+    size_t dirty_count;
+    volatile sig_atomic_t *cancel;  /* set asynchronously to stop between files */
+    int progress_fd;                /* -1, or a terminal to draw progress on */
+};
+
+struct fh_cycle_result
+{
+    uint32_t state;                 /* FH_STATE_* */
+    time_t cycle_time;
+    long long examined;             /* files stat'ed */
+    long long added;                /* versions created */
+    long long cycle_id;
+    char message[256];
+};
+
+/* One backup cycle for cfg (see fh_cycle.c for the crash-safety rules). */
+uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
+                      const struct fh_cycle_options *opt, struct fh_cycle_result *res);
+/* Delete versions older than days (keeping every file's newest). -1 on error. */
+long long fh_cleanup(const struct fh_config *cfg, unsigned long long days, char *msg, size_t msgsize);
+/* Restore path as of `at` to dest (NULL: the original path). 0 or -1 + msg. */
+int fh_restore(const struct fh_config *cfg, const char *path, time_t at, const char *dest_dir,
+               char *msg, size_t msgsize);
+/* Map an errno from the target to an FH_STATE_*. */
+uint32_t fh_state_from_errno(int error);
+
+/* ------------------------------------------------------------------ */
+/* fh_journal.c: inotify change journal over the protected folders     */
+
+struct fh_journal;
+struct fh_journal *fh_journal_create(const struct fh_config *cfg);
+void fh_journal_free(struct fh_journal *j);
+int fh_journal_fd(const struct fh_journal *j);
+/* Read and record pending events (non-blocking). */
+void fh_journal_read(struct fh_journal *j);
+/* Does the next cycle need a full scan (start, overflow, lost watch)? */
+int fh_journal_needs_full(const struct fh_journal *j);
+/* Snapshot of the changed paths; *mark identifies it for fh_journal_done. */
+char **fh_journal_snapshot(struct fh_journal *j, size_t *count, unsigned long long *mark);
+/* A cycle that used the snapshot `mark` (full or not) completed: forget
+ * what it covered; events that came later stay. */
+void fh_journal_done(struct fh_journal *j, unsigned long long mark, int was_full);
+void fh_strv_free(char **v, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* fh_proto.c: the control protocol of docs/fh-protocol.md            */
+
+#define FH_PROTO_MAX_LINE 256
+char *fh_endpoint_path(void);
+/* Connect and authenticate; returns the socket or -1 (errno set; ECONNREFUSED/ENOENT = no service). */
+int fh_client_connect(void);
+/* Send one request line (without \n) and read the reply: 0 with *hr and
+ * text (may be empty) filled, -1 on a transport error. */
+int fh_client_request(int sock, const char *request, uint32_t *hr, char *text, size_t textsize);
+/* Read one line from a blocking socket (strips \r\n). 1 line, 0 EOF, -1 error/too long. */
+int fh_read_line(int fd, char *buf, size_t size);
+/* Is this socket's peer (a loopback TCP connection) owned by uid? */
+int fh_peer_uid_matches(int sock, uid_t uid);
+int fh_write_all(int fd, const void *buf, size_t len);
+/* Write data to path atomically (tmp in the same dir, fsync, rename, fsync dir). */
+int fh_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+int fh_mkdir_p(const char *path, mode_t mode);
+
+/* ------------------------------------------------------------------ */
+/* fh_daemon.c                                                         */
+
+int fh_daemon_main(int detach);
+
+#endif
