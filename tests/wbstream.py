@@ -82,10 +82,12 @@ def expect(spec):
             out += header(BACKUP_DATA, 0, size) + content
     else:
         out += header(BACKUP_DATA, STREAM_SPARSE_ATTRIBUTE, 0)
+        # [MS-BKUP] 2.2: STREAM_SPARSE_ATTRIBUTE marks every stream that is
+        # part of a sparse file stream: the DATA header and each SPARSE_BLOCK.
         for offset, hexdata in ranges:
             block = bytes.fromhex(hexdata)
-            out += header(BACKUP_SPARSE_BLOCK, 0, 8 + len(block)) + struct.pack("<Q", offset) + block
-        out += header(BACKUP_SPARSE_BLOCK, 0, 8) + struct.pack("<Q", size)
+            out += header(BACKUP_SPARSE_BLOCK, STREAM_SPARSE_ATTRIBUTE, 8 + len(block)) + struct.pack("<Q", offset) + block
+        out += header(BACKUP_SPARSE_BLOCK, STREAM_SPARSE_ATTRIBUTE, 8) + struct.pack("<Q", size)
     eas = sorted((k.encode(), bytes.fromhex(v), 0) for k, v in spec.get("eas", {}).items())
     if eas:
         blob = ea_blob(eas)

@@ -1,0 +1,555 @@
+/*
+ * POSIX sink: what BackupWrite does to a Linux file descriptor.
+ *
+ * Per stream (the decoder calls begin / write* / end):
+ *  DATA            pwrite at the payload offset; at end the file is cut to
+ *                  the stream size.  With STREAM_SPARSE_ATTRIBUTE the file is
+ *                  truncated to 0 at the header so every range no block
+ *                  writes stays a hole.
+ *  SPARSE_BLOCK    pwrite at file offsets; the final block (no bytes) sets
+ *                  the length.  Blocks without a sparse DATA header in front
+ *                  (existing contents) get the gaps punched with
+ *                  FALLOC_FL_PUNCH_HOLE, so the result is the same.
+ *  SECURITY_DATA   (WB_POSIX_SECURITY only) validated, stored in user.wine.sd
+ *                  as {1,0} + SD; when it maps exactly to owner/group/mode
+ *                  (wb_sd_to_posix) those are applied by finish(), last,
+ *                  because dropping the write bits early would make the
+ *                  following xattr writes fail for a non-root restorer.
+ *  EA_DATA         chain validated as a whole first; then each EA becomes
+ *                  user.<name>, a zero-length value removes it (NtSetEaFile).
+ *                  Names that would collide with the backend's own xattrs
+ *                  (compared case-insensitively, as NTFS compares EA names)
+ *                  are WB_ERROR_INVALID_EA_NAME.  The Flags byte
+ *                  (FILE_NEED_EA) has no place in an xattr and is dropped.
+ *  ALTERNATE_DATA  buffered, stored as user.DosStream.<name>:$DATA + NUL.
+ *                  Linux caps an xattr value at 64 KiB (XATTR_SIZE_MAX), so a
+ *                  stream above 65535 bytes is WB_ERROR_DISK_FULL (what
+ *                  Windows reports when a stream does not fit), refused at
+ *                  its header before anything is buffered; file systems with
+ *                  smaller limits (ext4 without ea_inode: one block) give
+ *                  the same error from ENOSPC/E2BIG.
+ *  REPARSE_DATA    validated; an IO_REPARSE_TAG_SYMLINK whose target maps to
+ *                  POSIX replaces the still-empty regular file at
+ *                  options->path by a real symlink (the fd must still be that
+ *                  file); anything else is kept in user.WINEREPARSE.  Streams
+ *                  that would need xattrs after the file became a symlink are
+ *                  dropped (Linux allows no user.* xattrs on symlinks).
+ *  OBJECT_ID       exactly 64 bytes, kept in user.winbackup.objectid.
+ *  LINK            hard link, see resolve_link().
+ *  PROPERTY_DATA, TXFS_DATA, GHOSTED_FILE_EXTENTS and unknown ids are
+ *                  consumed and ignored (counted in ignored_streams): Linux
+ *                  has nothing to restore them to and BackupWrite itself
+ *                  skips what it cannot apply.
+ * A directory fd takes every metadata stream; DATA and SPARSE_BLOCK on it
+ * are WB_ERROR_ACCESS_DENIED.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <linux/falloc.h>
+#include "winbackup/posix.h"
+#include "winbackup/metadata.h"
+#include "posix_private.h"
+
+#define ADS_MAX_SIZE 65535u     /* XATTR_SIZE_MAX minus Samba's trailing NUL */
+
+struct wb_posix_sink
+{
+    int fd;
+    unsigned int flags;
+    char *path;
+    char *link_root;
+    int is_dir;
+
+    struct wb_sink_stream stream;   /* current stream; name not kept */
+    int in_stream;
+    int ignore;                     /* current stream is consumed and dropped */
+    uint8_t *buffer;                /* metadata / named stream payload */
+    size_t buffered;
+    char *ads_xattr;                /* user.DosStream.<name>:$DATA */
+
+    int data_written;
+    int sparse_fresh;               /* truncated at a sparse DATA header */
+    uint64_t sparse_end;            /* end of the last sparse block */
+    int became_symlink;
+
+    int owner_pending;
+    uint32_t uid, gid, mode;
+
+    unsigned int ignored_streams;
+    uint32_t first_error;
+};
+
+static uint32_t fail(struct wb_posix_sink *sink, uint32_t error)
+{
+    if (error && !sink->first_error) sink->first_error = error;
+    return error;
+}
+
+uint32_t wb_posix_sink_open(int fd, unsigned int flags, const struct wb_posix_sink_options *options,
+                            struct wb_posix_sink **result)
+{
+    struct wb_posix_sink *sink;
+    struct stat st;
+
+    if (!result) return WB_ERROR_INVALID_PARAMETER;
+    *result = NULL;
+    if (flags & ~WB_POSIX_SECURITY) return WB_ERROR_INVALID_PARAMETER;
+    if (fd < 0 || fstat(fd, &st)) return WB_ERROR_INVALID_HANDLE;
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return WB_ERROR_NOT_SUPPORTED;
+    if (options && options->link_root && options->link_root[0] != '/') return WB_ERROR_INVALID_PARAMETER;
+    if (!(sink = calloc(1, sizeof(*sink)))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+    sink->fd = fd;
+    sink->flags = flags;
+    sink->is_dir = S_ISDIR(st.st_mode);
+    if (options && ((options->path && !(sink->path = strdup(options->path))) ||
+                    (options->link_root && !(sink->link_root = strdup(options->link_root)))))
+    {
+        wb_posix_sink_close(sink);
+        return WB_ERROR_NOT_ENOUGH_MEMORY;
+    }
+    *result = sink;
+    return WB_OK;
+}
+
+void wb_posix_sink_close(struct wb_posix_sink *sink)
+{
+    if (!sink) return;
+    free(sink->buffer);
+    free(sink->ads_xattr);
+    free(sink->path);
+    free(sink->link_root);
+    free(sink);
+}
+
+static uint32_t write_all(int fd, const void *buffer, size_t size, uint64_t offset)
+{
+    size_t done = 0;
+    if (offset > WB_MAX_FILE_OFFSET || size > WB_MAX_FILE_OFFSET - offset) return WB_ERROR_SEEK;
+    while (done < size)
+    {
+        ssize_t ret = pwrite(fd, (const char *)buffer + done, size - done, offset + done);
+        if (ret < 0)
+        {
+            if (errno == EINTR) continue;
+            return wb_win32_error_from_errno(errno);
+        }
+        done += ret;
+    }
+    return WB_OK;
+}
+
+static uint32_t punch(int fd, uint64_t start, uint64_t end)
+{
+    struct stat st;
+    if (fstat(fd, &st)) return wb_win32_error_from_errno(errno);
+    if (end > (uint64_t)st.st_size) end = st.st_size;
+    if (start >= end) return WB_OK;
+    if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, start, end - start))
+    {
+        /* no hole support: the range still has to read back as zeros */
+        static const uint8_t zeros[65536];
+        uint32_t ret;
+        if (errno != EOPNOTSUPP) return wb_win32_error_from_errno(errno);
+        while (start < end)
+        {
+            size_t chunk = end - start < sizeof(zeros) ? end - start : sizeof(zeros);
+            if ((ret = write_all(fd, zeros, chunk, start))) return ret;
+            start += chunk;
+        }
+    }
+    return WB_OK;
+}
+
+static uint32_t set_xattr(struct wb_posix_sink *sink, const char *name, const void *value, size_t size,
+                          uint32_t unsupported_error)
+{
+    if (!fsetxattr(sink->fd, name, value, size, 0)) return WB_OK;
+    if (errno == ENOTSUP) return unsupported_error;
+    return wb_win32_error_from_errno(errno);
+}
+
+static uint32_t apply_security(struct wb_posix_sink *sink, const uint8_t *sd, size_t size)
+{
+    uint32_t ret, uid, gid, mode;
+    uint8_t *stored;
+    int mapped;
+
+    if ((ret = wb_sd_validate(sd, size))) return ret;
+    mapped = !wb_sd_to_posix(sd, size, sink->is_dir, &uid, &gid, &mode);
+    if (!sink->became_symlink)
+    {
+        if (!(stored = malloc(size + 2))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+        stored[0] = 1;
+        stored[1] = 0;
+        memcpy(stored + 2, sd, size);
+        ret = set_xattr(sink, WBP_XATTR_SD, stored, size + 2, WB_ERROR_NOT_SUPPORTED);
+        free(stored);
+        /* without xattr support an exactly mapped SD loses nothing */
+        if (ret && !(ret == WB_ERROR_NOT_SUPPORTED && mapped)) return ret;
+    }
+    if (mapped)
+    {
+        sink->owner_pending = 1;
+        sink->uid = uid;
+        sink->gid = gid;
+        sink->mode = mode;
+    }
+    return WB_OK;
+}
+
+static uint32_t apply_eas(struct wb_posix_sink *sink, const uint8_t *chain, size_t size)
+{
+    struct wb_ea *eas;
+    size_t count, i;
+    uint32_t ret;
+    char name[5 + WB_EA_MAX_NAME + 1];
+
+    if ((ret = wb_ea_decode(chain, size, &eas, &count))) return ret;
+    for (i = 0; i < count; i++)
+        if (wbp_ea_name_reserved(eas[i].name, 1)) { free(eas); return WB_ERROR_INVALID_EA_NAME; }
+    for (i = 0; i < count && !ret; i++)
+    {
+        memcpy(name, "user.", 5);
+        memcpy(name + 5, eas[i].name, eas[i].name_len + 1);
+        if (eas[i].value_len) ret = set_xattr(sink, name, eas[i].value, eas[i].value_len, WB_ERROR_EAS_NOT_SUPPORTED);
+        else if (fremovexattr(sink->fd, name) && errno != ENODATA)
+            ret = errno == ENOTSUP ? WB_ERROR_EAS_NOT_SUPPORTED : wb_win32_error_from_errno(errno);
+    }
+    free(eas);
+    return ret;
+}
+
+/* Replace the empty file at sink->path by a symlink to target. */
+static uint32_t make_symlink(struct wb_posix_sink *sink, const char *target)
+{
+    struct stat fd_st, path_st;
+    size_t len = strlen(sink->path) + 32;
+    char *temp;
+    unsigned int attempt;
+    uint32_t ret = WB_ERROR_ALREADY_EXISTS;
+
+    if (fstat(sink->fd, &fd_st) || lstat(sink->path, &path_st)) return wb_win32_error_from_errno(errno);
+    /* the path must still name the file we were given */
+    if (fd_st.st_dev != path_st.st_dev || fd_st.st_ino != path_st.st_ino) return WB_ERROR_INVALID_PARAMETER;
+    if (!(temp = malloc(len))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+    for (attempt = 0; attempt < 100; attempt++)
+    {
+        snprintf(temp, len, "%s.wb%d.%u", sink->path, (int)getpid(), attempt);
+        if (!symlink(target, temp))
+        {
+            ret = WB_OK;
+            break;
+        }
+        if (errno != EEXIST)
+        {
+            ret = wb_win32_error_from_errno(errno);
+            break;
+        }
+    }
+    if (!ret && rename(temp, sink->path))
+    {
+        ret = wb_win32_error_from_errno(errno);
+        unlink(temp);
+    }
+    free(temp);
+    if (!ret) sink->became_symlink = 1;
+    return ret;
+}
+
+static uint32_t apply_reparse(struct wb_posix_sink *sink, const uint8_t *data, size_t size)
+{
+    uint32_t ret, tag;
+    struct stat st;
+    char *target;
+
+    if ((ret = wb_reparse_tag(data, size, &tag))) return ret;
+    if (sink->became_symlink) return WB_ERROR_INVALID_PARAMETER;   /* a second reparse stream */
+    if (tag == WB_IO_REPARSE_TAG_SYMLINK && sink->path && !sink->is_dir && !sink->data_written &&
+        !fstat(sink->fd, &st) && !st.st_size)
+    {
+        ret = wb_reparse_to_symlink(data, size, &target);
+        if (!ret)
+        {
+            ret = make_symlink(sink, target);
+            free(target);
+            return ret;
+        }
+        if (ret != WB_ERROR_NOT_SUPPORTED) return ret;
+        /* a target Linux cannot express (other drive): keep the raw data */
+    }
+    return set_xattr(sink, WBP_XATTR_REPARSE, data, size, WB_ERROR_NOT_SUPPORTED);
+}
+
+/*
+ * BACKUP_LINK: the payload names the NEW link ("Z:\dir\name", "\??\Z:\...",
+ * "\\?\Z:\..." or "/dir/name"), NUL-terminated UTF-16LE.  Without link_root,
+ * Wine's mapping applies (Z: is /, any other drive is
+ * WB_ERROR_PATH_NOT_FOUND).  With link_root the drive letter is dropped, the
+ * rest is taken below link_root and every directory on the way is opened
+ * without following symlinks, so the link cannot land outside it.  ".."
+ * components and embedded NULs are WB_ERROR_INVALID_NAME; an existing name
+ * is WB_ERROR_ALREADY_EXISTS.
+ */
+static uint32_t apply_link(struct wb_posix_sink *sink, const uint8_t *payload, size_t size)
+{
+    uint16_t *utf16 = NULL;
+    char *path = NULL, *rel, *component, *next, *save = NULL, proc[64];
+    size_t chars, i, len;
+    int dirfd = -1, follow = sink->link_root ? O_NOFOLLOW : 0, posix_form;
+    uint32_t ret;
+
+    if (size < 2 || (size & 1) || payload[size - 1] || payload[size - 2]) return WB_ERROR_INVALID_DATA;
+    chars = size / 2 - 1;
+    if (!chars) return WB_ERROR_PATH_NOT_FOUND;
+    if (!(utf16 = malloc(chars * 2))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+    wb_utf16_from_le(payload, chars, utf16);
+    for (i = 0; i < chars; i++) if (!utf16[i]) { free(utf16); return WB_ERROR_INVALID_NAME; }
+    ret = wb_utf16_to_utf8(utf16, chars, &path, &len);
+    free(utf16);
+    if (ret) return ret;
+
+    rel = path;
+    if (!strncmp(rel, "\\??\\", 4) || !strncmp(rel, "\\\\?\\", 4)) rel += 4;
+    posix_form = rel == path && rel[0] == '/';
+    if (posix_form) rel++;
+    else if (((rel[0] >= 'A' && rel[0] <= 'Z') || (rel[0] >= 'a' && rel[0] <= 'z')) && rel[1] == ':' &&
+             (rel[2] == '\\' || rel[2] == '/'))
+    {
+        if (!sink->link_root && rel[0] != 'Z' && rel[0] != 'z') { ret = WB_ERROR_PATH_NOT_FOUND; goto done; }
+        rel += 3;
+        for (next = rel; *next; next++) if (*next == '\\') *next = '/';
+    }
+    else { ret = WB_ERROR_PATH_NOT_FOUND; goto done; }   /* relative, UNC, device paths */
+
+    if ((dirfd = open(sink->link_root ? sink->link_root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    {
+        ret = errno == ENOENT || errno == ENOTDIR ? WB_ERROR_PATH_NOT_FOUND : wb_win32_error_from_errno(errno);
+        goto done;
+    }
+    /* check every component before touching the file system */
+    for (next = rel; *next; )
+    {
+        char *end = strchr(next, '/');
+        size_t clen = end ? (size_t)(end - next) : strlen(next);
+        if (clen == 2 && !strncmp(next, "..", 2)) { ret = WB_ERROR_INVALID_NAME; goto done; }
+        if (!end) break;
+        next = end + 1;
+    }
+    component = strtok_r(rel, "/", &save);
+    while (component && !strcmp(component, ".")) component = strtok_r(NULL, "/", &save);
+    if (!component) { ret = WB_ERROR_PATH_NOT_FOUND; goto done; }
+    for (;;)
+    {
+        struct stat st;
+        int child;
+
+        next = strtok_r(NULL, "/", &save);
+        while (next && !strcmp(next, ".")) next = strtok_r(NULL, "/", &save);
+        if (!next) break;   /* component is the link name */
+        if ((child = openat(dirfd, component, O_PATH | O_CLOEXEC | follow)) < 0)
+        {
+            ret = errno == ENOENT || errno == ENOTDIR ? WB_ERROR_PATH_NOT_FOUND : wb_win32_error_from_errno(errno);
+            goto done;
+        }
+        close(dirfd);
+        dirfd = child;
+        if (fstat(dirfd, &st) || !S_ISDIR(st.st_mode)) { ret = WB_ERROR_PATH_NOT_FOUND; goto done; }
+        component = next;
+    }
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", sink->fd);
+    if (linkat(AT_FDCWD, proc, dirfd, component, AT_SYMLINK_FOLLOW))
+        ret = wb_win32_error_from_errno(errno);
+
+done:
+    if (dirfd >= 0) close(dirfd);
+    free(path);
+    return ret;
+}
+
+static uint32_t sink_begin(void *opaque, const struct wb_sink_stream *stream)
+{
+    struct wb_posix_sink *sink = opaque;
+    uint32_t ret = WB_OK;
+
+    if (!sink || !stream) return WB_ERROR_INVALID_PARAMETER;
+    if (sink->in_stream) return fail(sink, WB_ERROR_INVALID_PARAMETER);
+    sink->stream = *stream;
+    sink->stream.name = NULL;
+    sink->ignore = 0;
+    sink->buffered = 0;
+    free(sink->buffer);
+    sink->buffer = NULL;
+    free(sink->ads_xattr);
+    sink->ads_xattr = NULL;
+
+    switch (stream->id)
+    {
+    case WB_BACKUP_DATA:
+        if (sink->is_dir || sink->became_symlink) return fail(sink, WB_ERROR_ACCESS_DENIED);
+        sink->data_written = 1;
+        if (stream->attributes & WB_STREAM_SPARSE_ATTRIBUTE)
+        {
+            if (ftruncate(sink->fd, 0)) return fail(sink, wb_win32_error_from_errno(errno));
+            sink->sparse_fresh = 1;
+            sink->sparse_end = 0;
+        }
+        break;
+    case WB_BACKUP_SPARSE_BLOCK:
+        if (sink->is_dir || sink->became_symlink) return fail(sink, WB_ERROR_ACCESS_DENIED);
+        sink->data_written = 1;
+        /* over existing contents, what lies between blocks must become a hole */
+        if (!sink->sparse_fresh && stream->sparse_offset > sink->sparse_end)
+            ret = punch(sink->fd, sink->sparse_end, stream->sparse_offset);
+        if (!ret && !stream->data_size && ftruncate(sink->fd, stream->sparse_offset))
+            ret = wb_win32_error_from_errno(errno);
+        break;
+    case WB_BACKUP_SECURITY_DATA:
+        if (!(sink->flags & WB_POSIX_SECURITY)) sink->ignore = 1;
+        break;
+    case WB_BACKUP_EA_DATA:
+    case WB_BACKUP_OBJECT_ID:
+        if (sink->became_symlink) sink->ignore = 1;
+        break;
+    case WB_BACKUP_REPARSE_DATA:
+    case WB_BACKUP_LINK:
+        break;
+    case WB_BACKUP_ALTERNATE_DATA:
+    {
+        char *name;
+        size_t len;
+
+        if (sink->became_symlink) { sink->ignore = 1; break; }
+        if (!stream->name || !stream->name_chars) return fail(sink, WB_ERROR_INVALID_NAME);
+        if ((ret = wb_utf16_to_utf8(stream->name, stream->name_chars, &name, &len))) return fail(sink, ret);
+        if (memchr(name, 0, len) || strchr(name, '/') || strchr(name, ':')) ret = WB_ERROR_INVALID_NAME;
+        else if (sizeof(WBP_XATTR_STREAM_PREFIX) + len + sizeof(WBP_XATTR_STREAM_SUFFIX) - 1 > 256)
+            ret = WB_ERROR_FILENAME_EXCED_RANGE;    /* XATTR_NAME_MAX is 255 */
+        else if (stream->data_size > ADS_MAX_SIZE) ret = WB_ERROR_DISK_FULL;
+        else if (!(sink->ads_xattr = malloc(sizeof(WBP_XATTR_STREAM_PREFIX) + len + sizeof(WBP_XATTR_STREAM_SUFFIX))))
+            ret = WB_ERROR_NOT_ENOUGH_MEMORY;
+        else sprintf(sink->ads_xattr, "%s%s%s", WBP_XATTR_STREAM_PREFIX, name, WBP_XATTR_STREAM_SUFFIX);
+        free(name);
+        if (!ret && !(sink->buffer = malloc(stream->data_size + 1))) ret = WB_ERROR_NOT_ENOUGH_MEMORY;
+        break;
+    }
+    default:
+        sink->ignore = 1;
+        sink->ignored_streams++;
+        break;
+    }
+    if (ret) return fail(sink, ret);
+    sink->in_stream = 1;
+    return WB_OK;
+}
+
+static uint32_t sink_write(void *opaque, uint64_t offset, const void *buffer, uint32_t size)
+{
+    struct wb_posix_sink *sink = opaque;
+
+    if (!sink || (!buffer && size)) return WB_ERROR_INVALID_PARAMETER;
+    if (!sink->in_stream) return fail(sink, WB_ERROR_INVALID_PARAMETER);
+    if (sink->ignore) return WB_OK;
+    switch (sink->stream.id)
+    {
+    case WB_BACKUP_DATA:
+    case WB_BACKUP_SPARSE_BLOCK:
+        return fail(sink, write_all(sink->fd, buffer, size, offset));
+    case WB_BACKUP_ALTERNATE_DATA:
+        if (offset != sink->buffered || size > sink->stream.data_size - sink->buffered)
+            return fail(sink, WB_ERROR_INVALID_DATA);
+        memcpy(sink->buffer + sink->buffered, buffer, size);
+        sink->buffered += size;
+        return WB_OK;
+    default:
+        /* metadata: exactly one write with the whole payload */
+        if (sink->buffer || offset || size != sink->stream.data_size) return fail(sink, WB_ERROR_INVALID_DATA);
+        if (!(sink->buffer = malloc(size ? size : 1))) return fail(sink, WB_ERROR_NOT_ENOUGH_MEMORY);
+        memcpy(sink->buffer, buffer, size);
+        sink->buffered = size;
+        return WB_OK;
+    }
+}
+
+static uint32_t sink_end(void *opaque)
+{
+    struct wb_posix_sink *sink = opaque;
+    uint32_t ret = WB_OK;
+
+    if (!sink) return WB_ERROR_INVALID_PARAMETER;
+    if (!sink->in_stream) return fail(sink, WB_ERROR_INVALID_PARAMETER);
+    sink->in_stream = 0;
+    if (sink->ignore) return WB_OK;
+    switch (sink->stream.id)
+    {
+    case WB_BACKUP_DATA:
+        if (!(sink->stream.attributes & WB_STREAM_SPARSE_ATTRIBUTE) && ftruncate(sink->fd, sink->stream.data_size))
+            ret = wb_win32_error_from_errno(errno);
+        break;
+    case WB_BACKUP_SPARSE_BLOCK:
+        sink->sparse_end = sink->stream.sparse_offset + sink->stream.data_size;
+        break;
+    case WB_BACKUP_SECURITY_DATA:
+        ret = apply_security(sink, sink->buffer, sink->buffered);
+        break;
+    case WB_BACKUP_EA_DATA:
+        ret = apply_eas(sink, sink->buffer, sink->buffered);
+        break;
+    case WB_BACKUP_ALTERNATE_DATA:
+        if (sink->buffered != sink->stream.data_size) ret = WB_ERROR_INVALID_DATA;
+        else
+        {
+            sink->buffer[sink->buffered] = 0;   /* Samba's trailing NUL */
+            ret = set_xattr(sink, sink->ads_xattr, sink->buffer, sink->buffered + 1, WB_ERROR_NOT_SUPPORTED);
+        }
+        break;
+    case WB_BACKUP_REPARSE_DATA:
+        ret = apply_reparse(sink, sink->buffer, sink->buffered);
+        break;
+    case WB_BACKUP_OBJECT_ID:
+        if (sink->buffered != WB_OBJECT_ID_SIZE) ret = WB_ERROR_INVALID_DATA;
+        else ret = set_xattr(sink, WBP_XATTR_OBJECTID, sink->buffer, sink->buffered, WB_ERROR_NOT_SUPPORTED);
+        break;
+    case WB_BACKUP_LINK:
+        ret = apply_link(sink, sink->buffer, sink->buffered);
+        break;
+    }
+    free(sink->buffer);
+    sink->buffer = NULL;
+    sink->buffered = 0;
+    return fail(sink, ret);
+}
+
+uint32_t wb_posix_sink_finish(struct wb_posix_sink *sink)
+{
+    if (!sink) return WB_ERROR_INVALID_PARAMETER;
+    if (sink->first_error) return sink->first_error;
+    if (sink->in_stream) return fail(sink, WB_ERROR_INVALID_DATA);   /* stream cut short */
+    if (sink->owner_pending)
+    {
+        sink->owner_pending = 0;
+        if (sink->became_symlink)
+        {
+            /* the fd is the replaced file now; the symlink is at path */
+            if (lchown(sink->path, sink->uid, sink->gid)) return fail(sink, wb_win32_error_from_errno(errno));
+        }
+        else
+        {
+            struct stat st;
+            if (fstat(sink->fd, &st)) return fail(sink, wb_win32_error_from_errno(errno));
+            if ((st.st_uid != sink->uid || st.st_gid != sink->gid) && fchown(sink->fd, sink->uid, sink->gid))
+                return fail(sink, wb_win32_error_from_errno(errno));
+            if (fchmod(sink->fd, sink->mode)) return fail(sink, wb_win32_error_from_errno(errno));
+        }
+    }
+    if (sink->data_written && !sink->became_symlink && fdatasync(sink->fd))
+        return fail(sink, wb_win32_error_from_errno(errno));
+    return WB_OK;
+}
+
+const struct wb_sink_ops wb_posix_sink_ops = { sink_begin, sink_write, sink_end };
