@@ -1,0 +1,105 @@
+#!/bin/sh
+# Runs conformance/fhsvcctl.c (our build, fhsvcctl_test.exe) under Wine with
+# fhsvcctl.dll next to it, against the real service build/filehistory:
+#   1. no service: OpenPipe(FALSE) fails, OpenPipe(TRUE) starts it;
+#   2. service without configuration: START/RELOAD -> FHSVC_E_NOT_CONFIGURED;
+#   3. configured service (if build/filehistory can configure a target): full sequence.
+# Set FHSVCCTL_SERVICE to another service command (e.g. the development
+# stand-in dlls/fhsvcctl/tests/fake_service.py) to test against it instead.
+# Prints "RESULT: P passed, F failed, S skipped"; exit status 1 on failure.
+
+O=${O:-build}
+WINE=${WINE:-wine}
+WINESERVER=${WINESERVER:-wineserver}
+out=$O/dlls/fhsvcctl
+pass=0 fail=0 skipped=0
+
+finish() {
+    echo "RESULT: $pass passed, $fail failed, $skipped skipped"
+    [ "$fail" -eq 0 ]
+    exit $?
+}
+
+if ! command -v "$WINE" >/dev/null 2>&1 || [ ! -f "$out/fhsvcctl.dll" ] || [ ! -f "$out/fhsvcctl_test.exe" ]; then
+    echo "fhsvcctl: wine or the PE build missing, skipping"
+    skipped=1; finish
+fi
+
+service=${FHSVCCTL_SERVICE:-}
+if [ -z "$service" ]; then
+    if [ -x "$O/filehistory" ]; then service="$(cd "$O" && pwd)/filehistory"
+    else echo "fhsvcctl: $O/filehistory not built, skipping"; skipped=1; finish
+    fi
+fi
+
+work=$(mktemp -d /tmp/fhsvcctl-check.XXXXXX)
+pids=""
+cleanup() {
+    for p in $pids $(cat "$work"/*.pid 2>/dev/null); do kill "$p" 2>/dev/null; done
+    WINEPREFIX="$work/prefix" "$WINESERVER" -k 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$work/run" "$work/app" "$work/config-empty" "$work/config-set" "$work/target" && chmod 700 "$work/run"
+cp "$out/fhsvcctl.dll" "$out/fhsvcctl_test.exe" "$work/app/"
+export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+export FILEHISTORY_ENDPOINT="$work/run/endpoint"
+unset FHSVCCTL_TEST_EXPECT FHSVCCTL_TEST_NO_SERVICE FILEHISTORY_DAEMON
+
+# service started by the DLL: a wrapper that records the pid so we can stop it
+cat > "$work/start-service" <<EOS
+#!/bin/sh
+$service daemon </dev/null >"$work/spawned.log" 2>&1 &
+echo \$! > "$work/spawned.pid"
+EOS
+chmod +x "$work/start-service"
+
+run_case() {  # name, then env assignments
+    name=$1; shift
+    if (cd "$work/app" && env "$@" timeout 300 "$WINE" fhsvcctl_test.exe) > "$work/$name.log" 2>&1; then
+        echo "PASS fhsvcctl $name"; pass=$((pass + 1))
+    else
+        echo "FAIL fhsvcctl $name"; sed 's/^/    /' "$work/$name.log" | grep -v '^    wine:' | tail -40
+        fail=$((fail + 1))
+    fi
+}
+
+start_service() {  # config dir
+    rm -f "$FILEHISTORY_ENDPOINT"
+    XDG_CONFIG_HOME="$1" $service daemon </dev/null >"$work/daemon.log" 2>&1 &
+    pids="$pids $!"
+    i=0; while [ ! -s "$FILEHISTORY_ENDPOINT" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -s "$FILEHISTORY_ENDPOINT" ]
+}
+stop_services() { for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; pids=""; }
+
+WINEDEBUG=-all "$WINE" wineboot -i >/dev/null 2>&1
+
+# 1. nothing listening
+rm -f "$FILEHISTORY_ENDPOINT"
+XDG_CONFIG_HOME="$work/config-empty" run_case no-service FHSVCCTL_TEST_NO_SERVICE=1 \
+    FILEHISTORY_DAEMON="$work/start-service" XDG_CONFIG_HOME="$work/config-empty"
+for p in $(cat "$work/spawned.pid" 2>/dev/null); do kill "$p" 2>/dev/null; done
+
+# 2. unconfigured
+if start_service "$work/config-empty"; then
+    run_case unconfigured FHSVCCTL_TEST_EXPECT=unconfigured
+else
+    echo "FAIL fhsvcctl unconfigured: service did not write $FILEHISTORY_ENDPOINT"; cat "$work/daemon.log"; fail=$((fail + 1))
+fi
+stop_services
+
+# 3. configured: FHSVCCTL_CONFIGURE names a command that configures a target
+#    (argument: the target directory) with XDG_CONFIG_HOME set; the
+#    development stand-in is configured through FAKE_FH_CONFIGURED=1.
+configure=${FHSVCCTL_CONFIGURE:-}
+if [ -n "$configure" ] && XDG_CONFIG_HOME="$work/config-set" $configure "$work/target" >"$work/configure.log" 2>&1 &&
+   FAKE_FH_CONFIGURED=1 start_service "$work/config-set"; then
+    run_case configured FHSVCCTL_TEST_EXPECT=configured
+    stop_services
+else
+    echo "SKIP fhsvcctl configured: no FHSVCCTL_CONFIGURE command (or it failed)"; skipped=$((skipped + 1))
+fi
+
+finish

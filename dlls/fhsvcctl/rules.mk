@@ -1,0 +1,52 @@
+# fhsvcctl.dll: File History service control, a PE DLL built with mingw-w64.
+# Sources, imports and exports come from Makefile.in and fhsvcctl.spec (Wine
+# layout); this file only turns them into build steps.
+
+fhsvcctl_dir   := $(srcdir)/dlls/fhsvcctl
+fhsvcctl_out   := $(O)/dlls/fhsvcctl
+# SOURCES may continue over several lines with backslashes
+fhsvcctl_SRCS  := $(addprefix $(fhsvcctl_dir)/,$(shell awk '/^SOURCES/ {f=1} f {for (i = 1; i <= NF; i++) if ($$i ~ /\.c$$/) print $$i} f && !/\\$$/ {f=0}' $(fhsvcctl_dir)/Makefile.in))
+fhsvcctl_LIBS  := $(addprefix -l,$(shell sed -n 's/^IMPORTS *= *//p' $(fhsvcctl_dir)/Makefile.in))
+fhsvcctl_OBJS  := $(patsubst $(fhsvcctl_dir)/%.c,$(fhsvcctl_out)/%.o,$(fhsvcctl_SRCS))
+fhsvcctl_HDRS  := $(wildcard $(fhsvcctl_dir)/*.h) $(wildcard $(srcdir)/include/fh*.h)
+FHSVCCTL_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+                  -I$(srcdir)/include -I$(fhsvcctl_dir)
+
+ifneq ($(MINGW_CC),)
+ALL_TARGETS   += $(fhsvcctl_out)/fhsvcctl.dll $(fhsvcctl_out)/headers.ok
+CHECK_SCRIPTS += $(fhsvcctl_dir)/check-fhsvcctl.sh
+endif
+
+# .spec -> .def: every "@ stdcall Name(args)" line exports Name (x86_64: no @N decoration)
+$(fhsvcctl_out)/fhsvcctl.def: $(fhsvcctl_dir)/fhsvcctl.spec
+	@mkdir -p $(dir $@)
+	{ echo 'LIBRARY fhsvcctl.dll'; echo 'EXPORTS'; \
+	  sed -n 's/^@ *stdcall *\([A-Za-z_][A-Za-z0-9_]*\)(.*/    \1/p' $<; } > $@.tmp && mv $@.tmp $@
+
+$(fhsvcctl_out)/%.o: $(fhsvcctl_dir)/%.c $(fhsvcctl_HDRS)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) $(FHSVCCTL_CFLAGS) -c -o $@ $<
+
+$(fhsvcctl_out)/fhsvcctl.dll: $(fhsvcctl_OBJS) $(fhsvcctl_out)/fhsvcctl.def
+	$(MINGW_CC) -shared -o $@ $(fhsvcctl_OBJS) $(fhsvcctl_out)/fhsvcctl.def $(fhsvcctl_LIBS)
+
+# The public headers must compile as C with mingw-w64 (including the GUID
+# definitions through initguid.h); the stamp records that they did.
+$(fhsvcctl_out)/headers.ok: $(fhsvcctl_dir)/tests/headers.c $(wildcard $(srcdir)/include/fh*.h)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -Wall -Wextra -Werror -I$(srcdir)/include -c -o $(fhsvcctl_out)/headers.o $<
+	touch $@
+
+.PHONY: fhsvcctl
+fhsvcctl: $(fhsvcctl_out)/fhsvcctl.dll $(fhsvcctl_out)/headers.ok
+
+# Our own build of conformance/fhsvcctl.c (named apart from whatever
+# conformance/rules.mk builds, so the two never share a target).
+$(fhsvcctl_out)/fhsvcctl_test.exe: $(srcdir)/conformance/fhsvcctl.c $(wildcard $(srcdir)/conformance/include/wine/test.h) $(fhsvcctl_HDRS)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -O1 -g -Wall -I$(srcdir)/conformance/include -I$(srcdir)/include -o $@ $<
+
+ifneq ($(MINGW_CC),)
+ALL_TARGETS += $(fhsvcctl_out)/fhsvcctl_test.exe
+endif
+fhsvcctl: $(fhsvcctl_out)/fhsvcctl_test.exe
