@@ -1,7 +1,7 @@
 # libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS (default 60),
 # CI runs a short smoke run through tests/fuzz-smoke.sh.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = $(O)/fuzz/fuzz_decoder $(O)/fuzz/fuzz_encoder
+FUZZ_TARGETS = $(O)/fuzz/fuzz_decoder $(O)/fuzz/fuzz_encoder $(O)/fuzz/fuzz_metadata
 FUZZ_CORE    = $(core_SRCS)
 
 $(O)/fuzz/%: $(srcdir)/fuzz/%.c $(FUZZ_CORE) $(HEADERS)
