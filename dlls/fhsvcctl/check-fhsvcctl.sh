@@ -93,7 +93,11 @@ stop_services
 # 3. configured: FHSVCCTL_CONFIGURE names a command that configures a target
 #    (argument: the target directory) with XDG_CONFIG_HOME set; the
 #    development stand-in is configured through FAKE_FH_CONFIGURED=1.
+#    Against the real service, its own CLI configures the target.
 configure=${FHSVCCTL_CONFIGURE:-}
+if [ -z "$configure" ] && [ -z "${FHSVCCTL_SERVICE:-}" ] && [ -x "$O/filehistory" ]; then
+    configure="$(cd "$O" && pwd)/filehistory config target"
+fi
 if [ -n "$configure" ] && XDG_CONFIG_HOME="$work/config-set" $configure "$work/target" >"$work/configure.log" 2>&1 &&
    FAKE_FH_CONFIGURED=1 start_service "$work/config-set"; then
     run_case configured FHSVCCTL_TEST_EXPECT=configured

@@ -127,6 +127,8 @@ char *fh_config_dir(void);
 uint32_t fh_config_load(const char *dir, struct fh_config *cfg);
 /* Bump the generation and write it over the older copy (tmp, fsync, rename). 0 or errno. */
 int fh_config_save(const char *dir, struct fh_config *cfg);
+/* Write cfg (same generation) to dir unless it is already there: the target mirror. */
+int fh_config_mirror(const char *dir, const struct fh_config *cfg);
 /* Add / remove a string in a list (paths compared exactly). 0, or -1 (ENOMEM). */
 int fh_config_list_add(char ***list, size_t *count, const char *item);
 int fh_config_list_remove(char ***list, size_t *count, const char *item);
@@ -161,6 +163,8 @@ struct fh_version
 int fh_catalog_open(const char *path, struct fh_catalog **cat);
 void fh_catalog_close(struct fh_catalog *cat);
 const char *fh_catalog_errmsg(struct fh_catalog *cat);
+/* The FH_STATE_* that the last error means for the target (full, gone, denied). */
+uint32_t fh_catalog_error_state(struct fh_catalog *cat);
 /* The file's id, created when create is set; 0 with *id = 0 when absent. */
 int fh_catalog_file_id(struct fh_catalog *cat, const char *path, int create, long long *id);
 /* Newest version of path: 1 found, 0 none, -1 error. */
@@ -198,7 +202,19 @@ int fh_catalog_last_cycle(struct fh_catalog *cat, long long *id, int *state, int
                           long long *examined, long long *added);
 
 /* ------------------------------------------------------------------ */
-/* fh_state.c: the per-user protection state kept next to the configuration */
+/* fh_util.c: file helpers                                             */
+
+int fh_write_all(int fd, const void *buf, size_t len);
+/* Write data to path atomically (tmp in the same dir, fsync, rename, fsync dir). 0 or -1/errno. */
+int fh_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* mkdir -p; 0 or -1/errno */
+int fh_mkdir_p(const char *path, mode_t mode);
+int fh_fsync_dir(const char *dir);
+/* malloc'ed a + "/" + b */
+char *fh_join(const char *a, const char *b);
+
+/* ------------------------------------------------------------------ */
+/* fh_util.c: the per-user protection state kept next to the configuration */
 
 struct fh_state
 {
@@ -233,6 +249,9 @@ struct fh_cycle_result
 /* One backup cycle for cfg (see fh_cycle.c for the crash-safety rules). */
 uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
                       const struct fh_cycle_options *opt, struct fh_cycle_result *res);
+/* What the next cycle would clean up after a killed one, now: the partial
+ * copy in Staging/ and pending version files. */
+void fh_cycle_recover(const struct fh_config *cfg, const char *config_dir);
 /* Delete versions older than days (keeping every file's newest). -1 on error. */
 long long fh_cleanup(const struct fh_config *cfg, unsigned long long days, char *msg, size_t msgsize);
 /* Restore path as of `at` to dest (NULL: the original path). 0 or -1 + msg. */
@@ -273,10 +292,6 @@ int fh_client_request(int sock, const char *request, uint32_t *hr, char *text, s
 int fh_read_line(int fd, char *buf, size_t size);
 /* Is this socket's peer (a loopback TCP connection) owned by uid? */
 int fh_peer_uid_matches(int sock, uid_t uid);
-int fh_write_all(int fd, const void *buf, size_t len);
-/* Write data to path atomically (tmp in the same dir, fsync, rename, fsync dir). */
-int fh_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
-int fh_mkdir_p(const char *path, mode_t mode);
 
 /* ------------------------------------------------------------------ */
 /* fh_daemon.c                                                         */

@@ -1,0 +1,364 @@
+/*
+ * Unit tests of a File History cycle, restore and cleanup
+ * (tools/filehistory/fh_cycle.c) on real files in a private directory.
+ *
+ * Expected layout (file-history.md): versions under
+ * <target>/FileHistory/<user>/<pc>/Data/C/<path>/<name> (<stamp> UTC).<ext>,
+ * changed files get a new version, unchanged ones none; a version whose
+ * Windows path would not fit MAX_PATH goes under Data/$OF/.
+ */
+#include "testutil.h"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sqlite3.h>
+#include "../tools/filehistory/fh_names.c"
+#include "../tools/filehistory/fh_util.c"
+#include "../tools/filehistory/fh_config.c"
+#include "../tools/filehistory/fh_catalog.c"
+#include "../tools/filehistory/fh_cycle.c"
+
+struct env
+{
+    char *dir;
+    char src[4200], target[4200], confdir[4200], root[4400];
+    struct fh_config cfg;
+};
+
+static void put(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static char *slurp(const char *path)
+{
+    static char buf[4096];
+    int fd = open(path, O_RDONLY);
+    ssize_t n;
+    if (fd < 0) return NULL;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n < 0 ? 0 : n] = 0;
+    return buf;
+}
+
+static int setup(void **state)
+{
+    struct env *e = calloc(1, sizeof(*e));
+    e->dir = testutil_mkdtemp();
+    snprintf(e->src, sizeof(e->src), "%s/src", e->dir);
+    snprintf(e->target, sizeof(e->target), "%s/target", e->dir);
+    snprintf(e->confdir, sizeof(e->confdir), "%s/conf", e->dir);
+    assert_int_equal(mkdir(e->src, 0755), 0);
+    assert_int_equal(mkdir(e->target, 0755), 0);
+    memset(&e->cfg, 0, sizeof(e->cfg));
+    e->cfg.user_name = strdup("alice");
+    e->cfg.pc_name = strdup("pc");
+    e->cfg.frequency = 3600;
+    e->cfg.dp_status = FH_STATUS_ENABLED;
+    e->cfg.target_url = strdup(e->target);
+    e->cfg.target_name = strdup("target");
+    assert_int_equal(fh_config_list_add(&e->cfg.folders, &e->cfg.folder_count, e->src), 0);
+    snprintf(e->root, sizeof(e->root), "%s/FileHistory/alice/pc", e->target);
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct env *e = *state;
+    fh_config_free(&e->cfg);
+    testutil_rmtree(e->dir);
+    free(e);
+    return 0;
+}
+
+static uint32_t run(struct env *e, struct fh_cycle_result *res)
+{
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1 };
+    return fh_cycle_run(&e->cfg, e->confdir, &opt, res);
+}
+
+/* path of the version of src-relative `rel` made at t */
+static void version_path(struct env *e, const char *rel, time_t t, char *out, size_t size)
+{
+    char abs[4400], *stored;
+    snprintf(abs, sizeof(abs), "%s/%s", e->src, rel);
+    stored = fh_data_relpath(abs, t);
+    assert_non_null(stored);
+    snprintf(out, size, "%s/%s", e->root, stored);
+    free(stored);
+}
+
+static long long count_rows(struct env *e, const char *sql)
+{
+    char db[4500];
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    long long n;
+    snprintf(db, sizeof(db), "%s/Configuration/Catalog.sqlite", e->root);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+static void test_first_cycle_layout(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    char path[8192], link[4400], expect_dir[8192];
+    struct stat st;
+
+    put(strcat(strcpy(path, e->src), "/report.docx"), "one");
+    put(strcat(strcpy(path, e->src), "/README"), "readme");
+    snprintf(link, sizeof(link), "%s/link", e->src);
+    assert_int_equal(symlink("report.docx", link), 0);
+    snprintf(path, sizeof(path), "%s/skip", e->src);
+    assert_int_equal(mkdir(path, 0755), 0);
+    put(strcat(path, "/x.txt"), "x");
+    snprintf(path, sizeof(path), "%s/skip", e->src);
+    assert_int_equal(fh_config_list_add(&e->cfg.excludes, &e->cfg.exclude_count, path), 0);
+
+    assert_int_equal(run(e, &res), FH_STATE_NO_ERROR);
+    assert_int_equal(res.examined, 2);   /* the symlink and the excluded file are not examined */
+    assert_int_equal(res.added, 2);
+    version_path(e, "report.docx", res.cycle_time, path, sizeof(path));
+    assert_string_equal(slurp(path), "one");
+    version_path(e, "README", res.cycle_time, path, sizeof(path));
+    assert_string_equal(slurp(path), "readme");
+    assert_non_null(strstr(path, "/Data/C/"));
+    version_path(e, "link", res.cycle_time, path, sizeof(path));
+    assert_int_equal(lstat(path, &st), -1);
+    snprintf(expect_dir, sizeof(expect_dir), "%s/Configuration/Config1.xml", e->root);
+    assert_int_equal(stat(expect_dir, &st), 0);
+
+    /* the protection state is stored next to the configuration */
+    {
+        struct fh_state s;
+        assert_int_equal(fh_state_load(e->confdir, &s), 0);
+        assert_int_equal(s.state, FH_STATE_NO_ERROR);
+        assert_int_equal(s.protected_until, res.cycle_time);
+    }
+}
+
+static void test_changes(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result r1, r2, r3, r4;
+    char path[4400], v[8192];
+
+    snprintf(path, sizeof(path), "%s/a.txt", e->src);
+    put(path, "v1");
+    assert_int_equal(run(e, &r1), FH_STATE_NO_ERROR);
+    assert_int_equal(r1.added, 1);
+    assert_int_equal(run(e, &r2), FH_STATE_NO_ERROR);
+    assert_int_equal(r2.added, 0);   /* unchanged: no copy */
+    /* two cycles in the same second still get distinct, increasing times */
+    assert_true(r2.cycle_time > r1.cycle_time);
+
+    put(path, "v2 longer");
+    assert_int_equal(run(e, &r3), FH_STATE_NO_ERROR);
+    assert_int_equal(r3.added, 1);
+    version_path(e, "a.txt", r3.cycle_time, v, sizeof(v));
+    assert_string_equal(slurp(v), "v2 longer");
+
+    /* metadata only (ctime): the copy carries metadata, so it is a change too */
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(run(e, &r4), FH_STATE_NO_ERROR);
+    assert_int_equal(r4.added, 1);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM versions"), 3);
+}
+
+static void test_dirty_paths(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1 };
+    char a[4400], b[4400], outside[4400], sub[4400], subfile[4500], dotdot[4500];
+    char *dirty[5];
+
+    snprintf(a, sizeof(a), "%s/a.txt", e->src);
+    snprintf(b, sizeof(b), "%s/b.txt", e->src);
+    snprintf(outside, sizeof(outside), "%s/outside.txt", e->dir);
+    snprintf(sub, sizeof(sub), "%s/newdir", e->src);
+    snprintf(subfile, sizeof(subfile), "%s/f.txt", sub);
+    snprintf(dotdot, sizeof(dotdot), "%s/../outside.txt", e->src);
+    put(a, "a"); put(b, "b"); put(outside, "o");
+    assert_int_equal(mkdir(sub, 0755), 0);
+    put(subfile, "f");
+    dirty[0] = a; dirty[1] = outside; dirty[2] = sub; dirty[3] = dotdot; dirty[4] = "relative.txt";
+    opt.dirty = dirty;
+    opt.dirty_count = 5;
+    assert_int_equal(fh_cycle_run(&e->cfg, e->confdir, &opt, &res), FH_STATE_NO_ERROR);
+    /* a.txt and the new directory's file; not b.txt (not reported), nothing outside */
+    assert_int_equal(res.examined, 2);
+    assert_int_equal(res.added, 2);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM files WHERE path LIKE '%outside%'"), 0);
+    assert_int_equal(count_rows(e, "SELECT full_scan FROM cycles"), 0);
+}
+
+static void test_overflow_path(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    char dir[4500], file[4600], expect[8192], name[201];
+    long long id;
+
+    memset(name, 'L', 200);
+    name[200] = 0;
+    snprintf(dir, sizeof(dir), "%s/%s", e->src, name);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(file, sizeof(file), "%s/deep.txt", dir);
+    put(file, "deep");
+    assert_int_equal(run(e, &res), FH_STATE_NO_ERROR);
+    assert_int_equal(res.added, 1);
+    id = count_rows(e, "SELECT id FROM files");
+    {
+        char stamp[32], *p;
+        fh_format_stamp(res.cycle_time, stamp, sizeof(stamp));
+        snprintf(expect, sizeof(expect), "%s/Data/$OF/%lld/deep (%s).txt", e->root, id, stamp);
+        p = slurp(expect);
+        assert_non_null(p);
+        assert_string_equal(p, "deep");
+    }
+    /* restore finds it through the catalog */
+    {
+        char msg[512], out[4400];
+        snprintf(out, sizeof(out), "%s/out", e->dir);
+        assert_int_equal(mkdir(out, 0755), 0);
+        assert_int_equal(fh_restore(&e->cfg, file, res.cycle_time, out, msg, sizeof(msg)), 0);
+        strcat(out, "/deep.txt");
+        assert_string_equal(slurp(out), "deep");
+    }
+}
+
+static void test_target_problems(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    struct fh_state s;
+    char moved[4400];
+
+    snprintf(moved, sizeof(moved), "%s.away", e->target);
+    assert_int_equal(rename(e->target, moved), 0);
+    assert_int_equal(run(e, &res), FH_STATE_TARGET_ABSENT);
+    assert_int_equal(fh_state_load(e->confdir, &s), 0);
+    assert_int_equal(s.state, FH_STATE_TARGET_ABSENT);
+    assert_int_equal(rename(moved, e->target), 0);
+
+    free(e->cfg.target_url);
+    e->cfg.target_url = NULL;
+    assert_int_equal(run(e, &res), FH_STATE_NOT_TRACKED);
+}
+
+static void test_recovery(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    struct fh_catalog *cat;
+    char db[4500], staged[4500], orphan_dir[4500], orphan[4600];
+    struct stat st;
+
+    /* a first cycle creates the layout */
+    assert_int_equal(run(e, &res), FH_STATE_NO_ERROR);
+    /* then the leftovers of a cycle killed at two different points */
+    snprintf(staged, sizeof(staged), "%s/Staging/99.1", e->root);
+    put(staged, "partial");
+    snprintf(orphan_dir, sizeof(orphan_dir), "%s/Data/C/x", e->root);
+    assert_int_equal(fh_mkdir_p(orphan_dir, 0700), 0);
+    snprintf(orphan, sizeof(orphan), "%s/y (2020_01_01 00_00_00 UTC).txt", orphan_dir);
+    put(orphan, "renamed but not recorded");
+    snprintf(db, sizeof(db), "%s/Configuration/Catalog.sqlite", e->root);
+    assert_int_equal(fh_catalog_open(db, &cat), 0);
+    assert_int_equal(fh_catalog_add_pending(cat, "Data/C/x/y (2020_01_01 00_00_00 UTC).txt", 99), 0);
+    /* a hostile pending entry must not delete outside the target */
+    assert_int_equal(fh_catalog_add_pending(cat, "Data/../../../../etc/passwd", 99), 0);
+    fh_catalog_close(cat);
+
+    assert_int_equal(run(e, &res), FH_STATE_NO_ERROR);
+    assert_int_equal(lstat(staged, &st), -1);
+    assert_int_equal(lstat(orphan, &st), -1);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM pending"), 0);
+}
+
+static void test_cancel(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1 };
+    volatile sig_atomic_t cancel = 1;
+    char path[4400];
+
+    snprintf(path, sizeof(path), "%s/a.txt", e->src);
+    put(path, "a");
+    opt.cancel = &cancel;
+    fh_cycle_run(&e->cfg, e->confdir, &opt, &res);
+    assert_int_equal(res.added, 0);
+    assert_int_equal(count_rows(e, "SELECT state FROM cycles"), FH_CYCLE_INTERRUPTED);
+}
+
+static void test_restore_and_cleanup(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result r1, r2;
+    char path[4400], msg[512];
+    struct fh_catalog *cat;
+    char db[4500];
+
+    snprintf(path, sizeof(path), "%s/doc.txt", e->src);
+    put(path, "first");
+    assert_int_equal(run(e, &r1), FH_STATE_NO_ERROR);
+    put(path, "second!");
+    assert_int_equal(run(e, &r2), FH_STATE_NO_ERROR);
+
+    assert_int_equal(fh_restore(&e->cfg, path, r1.cycle_time, NULL, msg, sizeof(msg)), 0);
+    assert_string_equal(slurp(path), "first");
+    assert_int_equal(fh_restore(&e->cfg, path, r2.cycle_time, NULL, msg, sizeof(msg)), 0);
+    assert_string_equal(slurp(path), "second!");
+    assert_int_equal(fh_restore(&e->cfg, path, r1.cycle_time - 1, NULL, msg, sizeof(msg)), -1);
+    assert_int_equal(fh_restore(&e->cfg, "relative/doc.txt", r2.cycle_time, NULL, msg, sizeof(msg)), -1);
+    assert_int_equal(fh_restore(&e->cfg, "/a/../doc.txt", r2.cycle_time, NULL, msg, sizeof(msg)), -1);
+
+    /* make the first version old, then clean up versions older than a day */
+    snprintf(db, sizeof(db), "%s/Configuration/Catalog.sqlite", e->root);
+    assert_int_equal(fh_catalog_open(db, &cat), 0);
+    assert_int_equal(sqlite3_exec(cat->db, "UPDATE versions SET version_time = version_time - 10 * 86400"
+                                  " WHERE cycle_id = 1", NULL, NULL, NULL), SQLITE_OK);
+    fh_catalog_close(cat);
+    assert_int_equal(fh_cleanup(&e->cfg, 1, msg, sizeof(msg)), 1);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM versions"), 1);
+    {
+        char v[8192];
+        struct stat st;
+        version_path(e, "doc.txt", r1.cycle_time, v, sizeof(v));
+        assert_int_equal(lstat(v, &st), -1);   /* its file went with it */
+        version_path(e, "doc.txt", r2.cycle_time, v, sizeof(v));
+        assert_int_equal(lstat(v, &st), 0);
+    }
+    /* the newest version stays however old */
+    assert_int_equal(fh_cleanup(&e->cfg, 1, msg, sizeof(msg)), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] =
+    {
+        cmocka_unit_test_setup_teardown(test_first_cycle_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dirty_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overflow_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_target_problems, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_and_cleanup, setup, teardown),
+    };
+    /* versions carry xattrs: use the real disk rather than a tmpfs /tmp unless told otherwise */
+    if (access("/var/tmp", W_OK) == 0) setenv("TMPDIR", "/var/tmp", 0);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,574 @@
+/*
+ * `filehistory daemon`: the per-user File History service.
+ *
+ * One single-threaded poll() loop owns everything: the listening socket of
+ * the control protocol (docs/fh-protocol.md), the client connections, the
+ * inotify change journal and the schedule.  A backup cycle runs in a forked
+ * child so that
+ *   - STOP/BLOCK can cancel it at once (SIGKILL; the engine is crash-safe,
+ *     the partial copy is discarded by fh_cycle_recover right away);
+ *   - a low-priority cycle gets the idle I/O class and nice 19 for itself
+ *     only (ioprio_set/setpriority on the child).
+ * The child reports "<state> <examined> <added>" on a pipe; the journal's
+ * changes up to the cycle's snapshot are forgotten only when it succeeded.
+ *
+ * Schedule: a cycle every DPFrequency seconds after the previous one
+ * started; after the service starts the first one is due at
+ * max(protected-until + DPFrequency, now + min(DPFrequency, 600 s)) so a
+ * login does not start with a burst of I/O.
+ *
+ * "Turned off" (STOP 1) is stored as DPStatus = FH_STATUS_DISABLED in the
+ * configuration, so it survives restarts and is undone by a configuration
+ * change (`filehistory config enable` or `config target`).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "fh.h"
+
+#define MAX_CLIENTS 64
+#define IOPRIO_CLASS_IDLE 3
+#define IOPRIO_CLASS_SHIFT 13
+#define IOPRIO_WHO_PROCESS 1
+
+struct client
+{
+    int fd;
+    int authed;
+    int blocked;
+    char buf[FH_PROTO_MAX_LINE + 1];
+    size_t len;
+};
+
+struct service
+{
+    int listen_fd;
+    int lock_fd;                /* flock'ed for the service's lifetime: one service per endpoint */
+    unsigned int port;
+    char secret[33];
+    char *endpoint;
+    char *config_dir;
+    struct client clients[MAX_CLIENTS];
+    size_t client_count;
+
+    struct fh_config cfg;
+    uint32_t cfg_status;        /* FH_S_OK, FHCFG_E_CONFIG_FILE_NOT_FOUND, FHCFG_E_CORRUPT_CONFIG_FILE */
+    struct fh_journal *journal;
+    struct fh_state state;
+    int maintenance, migration;
+
+    pid_t cycle_pid;
+    int cycle_pipe;
+    unsigned long long cycle_mark;
+    int cycle_full;
+    time_t cycle_started;
+    time_t next_due;            /* 0: nothing scheduled */
+};
+
+static volatile sig_atomic_t quit_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    quit_requested = 1;
+}
+
+static int configured(const struct service *s)
+{
+    return s->cfg_status == FH_S_OK && s->cfg.target_url;
+}
+
+static int enabled(const struct service *s)
+{
+    return configured(s) && s->cfg.dp_status == FH_STATUS_ENABLED;
+}
+
+static void reload(struct service *s)
+{
+    time_t now = time(NULL), first;
+
+    fh_config_free(&s->cfg);
+    s->cfg_status = fh_config_load(s->config_dir, &s->cfg);
+    fh_journal_free(s->journal);
+    s->journal = NULL;
+    fh_state_load(s->config_dir, &s->state);
+    s->next_due = 0;
+    if (!enabled(s)) return;
+    /* watches exist before the first (full) scan, so nothing falls between the two */
+    s->journal = fh_journal_create(&s->cfg);
+    first = now + (time_t)(s->cfg.frequency < 600 ? s->cfg.frequency : 600);
+    s->next_due = s->state.protected_until + (time_t)s->cfg.frequency;
+    if (s->next_due < first) s->next_due = first;
+}
+
+static int blocked(const struct service *s)
+{
+    if (s->maintenance || s->migration) return 1;
+    for (size_t i = 0; i < s->client_count; i++) if (s->clients[i].blocked) return 1;
+    return 0;
+}
+
+static void set_lowprio(void)
+{
+    /* per process: this child only; the service keeps its normal priority */
+    syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
+    setpriority(PRIO_PROCESS, 0, 19);
+}
+
+static void start_cycle(struct service *s, int lowprio)
+{
+    struct fh_cycle_options opt = { 0 };
+    int fds[2];
+    char **dirty = NULL;
+    size_t dirty_count = 0;
+    unsigned long long mark = 0;
+    pid_t pid;
+
+    if (s->cycle_pid) return;
+    if (s->journal) fh_journal_read(s->journal);
+    opt.full_scan = !s->journal || fh_journal_needs_full(s->journal);
+    if (!opt.full_scan)
+    {
+        if (!(dirty = fh_journal_snapshot(s->journal, &dirty_count, &mark))) opt.full_scan = 1;
+    }
+    else if (s->journal)
+    {
+        /* a full scan covers every recorded path: only the mark is needed */
+        char **covered = fh_journal_snapshot(s->journal, &dirty_count, &mark);
+        fh_strv_free(covered, dirty_count);
+        dirty_count = 0;
+    }
+    opt.dirty = dirty;
+    opt.dirty_count = dirty_count;
+    opt.progress_fd = -1;
+    if (pipe2(fds, O_CLOEXEC)) { fh_strv_free(dirty, dirty_count); return; }
+    if ((pid = fork()) < 0)
+    {
+        close(fds[0]); close(fds[1]);
+        fh_strv_free(dirty, dirty_count);
+        return;
+    }
+    if (!pid)
+    {
+        struct fh_cycle_result res;
+        char line[64];
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        close(fds[0]);
+        close(s->listen_fd);
+        close(s->lock_fd);
+        for (size_t i = 0; i < s->client_count; i++) close(s->clients[i].fd);
+        if (lowprio) set_lowprio();
+        fh_cycle_run(&s->cfg, s->config_dir, &opt, &res);
+        snprintf(line, sizeof(line), "%x %lld %lld\n", res.state, res.examined, res.added);
+        fh_write_all(fds[1], line, strlen(line));
+        _exit(0);
+    }
+    close(fds[1]);
+    fh_strv_free(dirty, dirty_count);
+    s->cycle_pid = pid;
+    s->cycle_pipe = fds[0];
+    s->cycle_mark = mark;
+    s->cycle_full = opt.full_scan;
+    s->cycle_started = time(NULL);
+    s->next_due = 0;
+}
+
+static void cycle_finished(struct service *s)
+{
+    char line[64] = "";
+    ssize_t n = read(s->cycle_pipe, line, sizeof(line) - 1);
+    unsigned int state = 0;
+    int status;
+
+    if (n > 0) line[n] = 0;
+    close(s->cycle_pipe);
+    waitpid(s->cycle_pid, &status, 0);
+    s->cycle_pid = 0;
+    s->cycle_pipe = -1;
+    if (n > 0 && sscanf(line, "%x", &state) == 1 && state == FH_STATE_NO_ERROR && s->journal)
+        fh_journal_done(s->journal, s->cycle_mark, s->cycle_full);
+    fh_state_load(s->config_dir, &s->state);
+    if (enabled(s)) s->next_due = s->cycle_started + (time_t)s->cfg.frequency;
+}
+
+/* Cancel a running cycle now and discard its partial version. */
+static void stop_cycle(struct service *s)
+{
+    int status;
+    if (!s->cycle_pid) return;
+    kill(s->cycle_pid, SIGKILL);
+    waitpid(s->cycle_pid, &status, 0);
+    close(s->cycle_pipe);
+    s->cycle_pid = 0;
+    s->cycle_pipe = -1;
+    if (configured(s)) fh_cycle_recover(&s->cfg, s->config_dir);
+    if (enabled(s)) s->next_due = s->cycle_started + (time_t)s->cfg.frequency;
+}
+
+static uint32_t current_state(const struct service *s)
+{
+    uint32_t state;
+    struct stat st;
+
+    if (!configured(s)) state = FH_STATE_NOT_TRACKED;
+    else if (s->migration) state = FH_STATE_MIGRATING;
+    else if (s->cfg.dp_status != FH_STATUS_ENABLED) state = FH_STATE_OFF;
+    else if (stat(s->cfg.target_url, &st) && errno == ENOENT) state = FH_STATE_TARGET_ABSENT;
+    else state = s->state.state;
+    return state | (s->cycle_pid ? FH_STATE_RUNNING : 0);
+}
+
+static void reply(struct client *c, uint32_t hr, const char *text)
+{
+    char line[FH_PROTO_MAX_LINE + 1];
+    snprintf(line, sizeof(line), "OK %08X%s%s\n", hr, text ? " " : "", text ? text : "");
+    fh_write_all(c->fd, line, strlen(line));
+}
+
+static int parse_flag(const char *arg, int *flag)
+{
+    if (!arg || strlen(arg) != 1 || (arg[0] != '0' && arg[0] != '1')) return -1;
+    *flag = arg[0] - '0';
+    return 0;
+}
+
+static int secrets_equal(const char *a, const char *b)
+{
+    unsigned char diff = 0;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb) return 0;
+    for (size_t i = 0; i < la; i++) diff |= (unsigned char)a[i] ^ (unsigned char)b[i];
+    return diff == 0;
+}
+
+/* Returns 0 to keep the connection, -1 to close it. */
+static int handle_line(struct service *s, struct client *c, char *line)
+{
+    char *word, *arg = NULL, *extra = NULL;
+    int flag;
+
+    if (!c->authed)
+    {
+        char secret[64];
+        int version = 0, n = 0;
+        if (sscanf(line, "HELLO %40s %d%n", secret, &version, &n) == 2 && !line[n] && version == 1 &&
+            !strncmp(line, "HELLO ", 6) && secrets_equal(secret, s->secret) && strlen(line) == 6 + 32 + 2 &&
+            fh_peer_uid_matches(c->fd, getuid()))
+        {
+            c->authed = 1;
+            reply(c, FH_S_OK, NULL);
+            return 0;
+        }
+        fh_write_all(c->fd, "ERR 80070005\n", 13);
+        return -1;
+    }
+
+    word = line;
+    if ((arg = strchr(line, ' '))) { *arg++ = 0; if ((extra = strchr(arg, ' '))) *extra++ = 0; }
+    if (extra) { reply(c, FH_E_INVALIDARG, NULL); return 0; }
+
+#define NOARG() do { if (arg) { reply(c, FH_E_INVALIDARG, NULL); return 0; } } while (0)
+    if (!strcmp(word, "START"))
+    {
+        if (parse_flag(arg, &flag)) { reply(c, FH_E_INVALIDARG, NULL); return 0; }
+        if (blocked(s)) reply(c, FHSVC_E_BACKUP_BLOCKED, NULL);
+        else if (s->cfg_status == FHCFG_E_CORRUPT_CONFIG_FILE) reply(c, FHSVC_E_FATAL_CONFIG_ERROR, NULL);
+        else if (!configured(s)) reply(c, FHSVC_E_NOT_CONFIGURED, NULL);
+        else if (!enabled(s)) reply(c, FHSVC_E_CONFIG_DISABLED, NULL);
+        else { start_cycle(s, flag); reply(c, FH_S_OK, NULL); }
+    }
+    else if (!strcmp(word, "STOP"))
+    {
+        if (parse_flag(arg, &flag)) { reply(c, FH_E_INVALIDARG, NULL); return 0; }
+        stop_cycle(s);
+        if (flag && configured(s) && s->cfg.dp_status == FH_STATUS_ENABLED)
+        {
+            s->cfg.dp_status = FH_STATUS_DISABLED;
+            fh_config_save(s->config_dir, &s->cfg);
+            reload(s);
+        }
+        reply(c, FH_S_OK, NULL);
+    }
+    else if (!strcmp(word, "RELOAD"))
+    {
+        NOARG();
+        reload(s);
+        if (s->cfg_status == FHCFG_E_CORRUPT_CONFIG_FILE) reply(c, FHSVC_E_FATAL_CONFIG_ERROR, NULL);
+        else if (s->cfg_status) reply(c, FHSVC_E_NOT_CONFIGURED, NULL);
+        else reply(c, FH_S_OK, NULL);
+    }
+    else if (!strcmp(word, "BLOCK")) { NOARG(); c->blocked = 1; stop_cycle(s); reply(c, FH_S_OK, NULL); }
+    else if (!strcmp(word, "UNBLOCK")) { NOARG(); c->blocked = 0; reply(c, FH_S_OK, NULL); }
+    else if (!strcmp(word, "CLEAR"))
+    {
+        NOARG();
+        s->state.state = FH_STATE_NO_ERROR;
+        fh_state_save(s->config_dir, &s->state);
+        reply(c, FH_S_OK, NULL);
+    }
+    else if (!strcmp(word, "MAINT_ENTER")) { NOARG(); s->maintenance = 1; stop_cycle(s); reply(c, FH_S_OK, NULL); }
+    else if (!strcmp(word, "MAINT_EXIT")) { NOARG(); s->maintenance = 0; reply(c, FH_S_OK, NULL); }
+    else if (!strcmp(word, "MIGRATION_START")) { NOARG(); s->migration = 1; stop_cycle(s); reply(c, FH_S_OK, NULL); }
+    else if (!strcmp(word, "MIGRATION_END")) { NOARG(); s->migration = 0; reply(c, FH_S_OK, NULL); }
+    else if (!strcmp(word, "USERS")) { NOARG(); reply(c, FH_S_OK, s->cfg_status == FH_S_OK ? "1" : "0"); }
+    else if (!strcmp(word, "STATUS"))
+    {
+        char text[64], until[32];
+        NOARG();
+        if (s->state.protected_until) fh_format_iso(s->state.protected_until, until, sizeof(until));
+        else strcpy(until, "-");
+        snprintf(text, sizeof(text), "%08X %s", current_state(s), until);
+        reply(c, FH_S_OK, text);
+    }
+    else if (!strcmp(word, "QUIT")) { NOARG(); reply(c, FH_S_OK, NULL); return -1; }
+    else reply(c, FH_E_INVALIDARG, NULL);
+#undef NOARG
+    return 0;
+}
+
+static void drop_client(struct service *s, size_t i)
+{
+    close(s->clients[i].fd);
+    s->clients[i] = s->clients[--s->client_count];
+}
+
+/* Read what the client sent; -1 when the connection must close. */
+static int client_input(struct service *s, struct client *c)
+{
+    char data[512];
+    ssize_t n = read(c->fd, data, sizeof(data));
+
+    if (n < 0) return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+    if (n == 0) return -1;
+    for (ssize_t i = 0; i < n; i++)
+    {
+        if (data[i] == '\n')
+        {
+            c->buf[c->len] = 0;
+            if (c->len && c->buf[c->len - 1] == '\r') c->buf[c->len - 1] = 0;
+            c->len = 0;
+            if (handle_line(s, c, c->buf)) return -1;
+            continue;
+        }
+        /* the line limit counts the \n: 255 characters before it */
+        if (c->len >= FH_PROTO_MAX_LINE - 1 ||
+            ((unsigned char)data[i] < 0x20 && data[i] != '\r') || (unsigned char)data[i] > 0x7e)
+        {
+            if (c->authed) reply(c, FH_E_INVALIDARG, NULL);
+            else fh_write_all(c->fd, "ERR 80070005\n", 13);
+            return -1;
+        }
+        c->buf[c->len++] = data[i];
+    }
+    return 0;
+}
+
+static int write_endpoint(struct service *s)
+{
+    char line[64], *dir, *slash;
+    snprintf(line, sizeof(line), "%u %s\n", s->port, s->secret);
+    if (!(dir = strdup(s->endpoint))) return -1;
+    if ((slash = strrchr(dir, '/')) && slash != dir)
+    {
+        *slash = 0;
+        if (mkdir(dir, 0700) && errno != EEXIST) { free(dir); return -1; }
+    }
+    free(dir);
+    return fh_write_file_atomic(s->endpoint, line, strlen(line), 0600);
+}
+
+static void remove_endpoint(struct service *s)
+{
+    char line[64], mine[64];
+    FILE *f = fopen(s->endpoint, "re");
+    snprintf(mine, sizeof(mine), "%u %s\n", s->port, s->secret);
+    if (!f) return;
+    if (fgets(line, sizeof(line), f) && !strcmp(line, mine)) unlink(s->endpoint);
+    fclose(f);
+}
+
+static int make_secret(char *out)
+{
+    unsigned char raw[16];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (read(fd, raw, sizeof(raw)) != sizeof(raw)) { close(fd); return -1; }
+    close(fd);
+    for (int i = 0; i < 16; i++) sprintf(out + 2 * i, "%02x", raw[i]);
+    return 0;
+}
+
+static int open_listener(struct service *s)
+{
+    struct sockaddr_in addr;
+    socklen_t len = sizeof(addr);
+
+    if ((s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) return -1;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(s->listen_fd, 16) ||
+        getsockname(s->listen_fd, (struct sockaddr *)&addr, &len))
+        return -1;
+    s->port = ntohs(addr.sin_port);
+    return 0;
+}
+
+static void serve(struct service *s)
+{
+    while (!quit_requested)
+    {
+        struct pollfd pfd[MAX_CLIENTS + 3];
+        size_t n = 0, first_client;
+        int timeout = -1;
+        time_t now = time(NULL);
+
+        if (s->next_due && !s->cycle_pid && !blocked(s) && enabled(s) && now >= s->next_due)
+            start_cycle(s, 1);   /* scheduled cycles are background work */
+        if (s->next_due && !s->cycle_pid)
+            timeout = s->next_due > now ? (int)((s->next_due - now) * 1000) : 1000;
+        if (timeout < 0 || timeout > 60000) timeout = 60000;
+
+        pfd[n].fd = s->listen_fd; pfd[n++].events = POLLIN;
+        pfd[n].fd = s->journal ? fh_journal_fd(s->journal) : -1; pfd[n++].events = POLLIN;
+        pfd[n].fd = s->cycle_pid ? s->cycle_pipe : -1; pfd[n++].events = POLLIN;
+        first_client = n;
+        for (size_t i = 0; i < s->client_count; i++) { pfd[n].fd = s->clients[i].fd; pfd[n++].events = POLLIN; }
+        if (poll(pfd, n, timeout) < 0)
+        {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (pfd[1].fd >= 0 && pfd[1].revents) fh_journal_read(s->journal);
+        if (pfd[2].fd >= 0 && pfd[2].revents) cycle_finished(s);
+        /* clients from the last one down: drop_client moves the last into the gap */
+        for (size_t i = n; i-- > first_client; )
+        {
+            size_t ci = i - first_client;
+            if (!pfd[i].revents) continue;
+            if (ci >= s->client_count || s->clients[ci].fd != pfd[i].fd) continue;
+            if (client_input(s, &s->clients[ci])) drop_client(s, ci);
+        }
+        if (pfd[0].revents & POLLIN)
+        {
+            int fd;
+            while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+            {
+                if (s->client_count >= MAX_CLIENTS) { close(fd); continue; }
+                memset(&s->clients[s->client_count], 0, sizeof(struct client));
+                s->clients[s->client_count++].fd = fd;
+            }
+        }
+    }
+}
+
+int fh_daemon_main(int detach)
+{
+    struct service s;
+    int ready[2] = { -1, -1 }, lock_fd = -1, sock, ret = 1;
+    char *lock_path;
+    struct sigaction sa;
+
+    memset(&s, 0, sizeof(s));
+    s.cycle_pipe = -1;
+    if (!(s.endpoint = fh_endpoint_path()) || !(s.config_dir = fh_config_dir()))
+    {
+        fprintf(stderr, "filehistory: cannot determine the endpoint or configuration directory\n");
+        goto out;
+    }
+    /* a live service for this endpoint: nothing to do */
+    if ((sock = fh_client_connect()) >= 0) { close(sock); ret = 0; goto out; }
+
+    if (detach)
+    {
+        pid_t pid;
+        char byte;
+        if (pipe2(ready, O_CLOEXEC) || (pid = fork()) < 0) goto out;
+        if (pid)
+        {
+            close(ready[1]);
+            /* exit 0 only once the endpoint is written and the socket listens */
+            ret = read(ready[0], &byte, 1) == 1 ? 0 : 1;
+            goto out;
+        }
+        close(ready[0]);
+        setsid();
+        {
+            int null = open("/dev/null", O_RDWR);
+            if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
+        }
+    }
+
+    /* one service per endpoint: the loser of a start race waits for the winner */
+    if (!(lock_path = malloc(strlen(s.endpoint) + 6))) goto out;
+    sprintf(lock_path, "%s.lock", s.endpoint);
+    {
+        char *dir = strdup(s.endpoint), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash && slash != dir) { *slash = 0; mkdir(dir, 0700); }
+        free(dir);
+    }
+    lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(lock_path);
+    if (lock_fd < 0) { fprintf(stderr, "filehistory: cannot create the lock next to %s\n", s.endpoint); goto out; }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB))
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            if ((sock = fh_client_connect()) >= 0)
+            {
+                close(sock);
+                if (ready[1] >= 0) fh_write_all(ready[1], "1", 1);
+                ret = 0;
+                goto out;
+            }
+            usleep(100000);
+        }
+        goto out;
+    }
+
+    s.lock_fd = lock_fd;
+    if (make_secret(s.secret) || open_listener(&s) || write_endpoint(&s))
+    {
+        fprintf(stderr, "filehistory: cannot start the service: %s\n", strerror(errno));
+        goto out;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    reload(&s);
+    if (ready[1] >= 0) { fh_write_all(ready[1], "1", 1); close(ready[1]); }
+
+    serve(&s);
+
+    stop_cycle(&s);
+    remove_endpoint(&s);
+    for (size_t i = 0; i < s.client_count; i++) close(s.clients[i].fd);
+    close(s.listen_fd);
+    fh_journal_free(s.journal);
+    fh_config_free(&s.cfg);
+    ret = 0;
+out:
+    free(s.endpoint);
+    free(s.config_dir);
+    if (lock_fd >= 0) close(lock_fd);
+    return ret;
+}
