@@ -99,11 +99,15 @@ check "plain file: DATA header + bytes" [ "$(od -An -v -tx1 plain.bkf | tr -d ' 
 check "empty file: empty stream" [ ! -s empty.bkf ]
 
 # ---- security descriptor
+chmod 0640 plain
 "$wb" read --security plain > sec.bkf
 check "--security: SECURITY_DATA comes first" [ "$(python3 -c 'import sys,json; sys.path.insert(0,sys.argv[2]); import wbstream; print(wbstream.parse(open(sys.argv[1],"rb").read())[0]["id"])' sec.bkf "$here")" = 3 ]
 check "--security: header says STREAM_CONTAINS_SECURITY" [ "$(od -An -tx1 -j4 -N1 sec.bkf | tr -d ' ')" = 02 ]
 "$wb" write --security plain2 < sec.bkf
-check "--security restore stores user.wine.sd" getfattr -n user.wine.sd plain2 >/dev/null 2>&1
+check "--security restore applies the mode the descriptor maps to (0640)" [ "$(stat -c %a plain2)" = 640 ]
+check "--security: a descriptor that maps exactly is not stored as user.wine.sd" [ -z "$(getfattr -n user.wine.sd plain2 2>/dev/null)" ]
+"$wb" read --security plain2 > sec2.bkf
+check "--security: the restored file gives the same descriptor" cmp -s sec.bkf sec2.bkf
 "$wb" write plain3 < sec.bkf
 check "restore without --security ignores the descriptor" [ -z "$(getfattr -n user.wine.sd plain3 2>/dev/null)" ]
 check "restore without --security still restores data" cmp -s plain plain3

@@ -1,2 +1,13 @@
 # Check scripts of the library and the winbackup command.
 CHECK_SCRIPTS += $(srcdir)/tests/cli-roundtrip.sh
+
+# File History end to end through a Windows program under Wine
+ifneq ($(MINGW_CC),)
+ifneq ($(WINE),)
+$(O)/tests/wine/fhcontrol.exe: $(srcdir)/tests/wine/fhcontrol.c $(O)/dlls/fhsvcctl/libfhsvcctl.a $(wildcard $(srcdir)/include/fh*.h)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -O1 -Wall -I$(srcdir)/include -o $@ $< -L$(O)/dlls/fhsvcctl -lfhsvcctl
+ALL_TARGETS   += $(O)/tests/wine/fhcontrol.exe
+CHECK_SCRIPTS += $(srcdir)/tests/fh-wine-e2e.sh
+endif
+endif

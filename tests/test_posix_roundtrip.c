@@ -183,8 +183,10 @@ static void test_file_with_metadata(void **state)
     assert_xattr(dst, "user.comment", "hello", 5);
     assert_xattr(dst, "user.mime_type", "text/plain", 10);
     assert_xattr(dst, "user.winbackup.objectid", object_id, 64);
-    assert_xattr(dst, "user.wine.sd", stored, sd_size + 2);
-    /* the descriptor maps exactly, so owner and mode were applied (last) */
+    /* the descriptor maps exactly, so owner and mode were applied (last)
+     * instead of storing it; only a restorer that may not chown keeps it */
+    if (!geteuid()) assert_int_equal(fgetxattr(dst, "user.wine.sd", NULL, 0), -1);
+    else assert_xattr(dst, "user.wine.sd", stored, sd_size + 2);
     assert_int_equal(fstat(dst, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0444);
     if (!geteuid())
@@ -222,6 +224,58 @@ static void test_file_with_metadata(void **state)
     free(sd);
     close(src);
     close(dst);
+    testutil_rmtree(dir);
+}
+
+/* Which restored descriptors are stored: one that maps exactly onto
+ * owner/group/mode is applied as those (and a stale stored one removed);
+ * one with more in it (here a named-user ACE from a POSIX ACL) is kept in
+ * user.wine.sd, byte for byte. */
+static void test_security_storage_rule(void **state)
+{
+    struct wb_posix_acl_entry acl[] =
+    {
+        { WB_ACL_USER_OBJ, 0, 6 }, { WB_ACL_USER, 4242, 4 }, { WB_ACL_GROUP_OBJ, 0, 4 },
+        { WB_ACL_MASK, 0, 4 }, { WB_ACL_OTHER, 0, 0 },
+    };
+    char *dir = temp_dir();
+    uint8_t *sd, *stream, *stored;
+    size_t sd_size;
+    struct wb_stream_header header = { WB_BACKUP_SECURITY_DATA, WB_STREAM_CONTAINS_SECURITY, 0, 0 };
+    uint32_t uid, gid, mode;
+    struct stat st;
+    int fd;
+
+    assert_true((fd = open_in(dir, "f", O_CREAT | O_RDWR)) >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(wb_sd_from_posix(st.st_uid, st.st_gid, 0640, 0, acl, 5, &sd, &sd_size), WB_OK);
+    assert_int_equal(wb_sd_to_posix(sd, sd_size, 0, &uid, &gid, &mode), WB_ERROR_NOT_SUPPORTED);
+    header.size = sd_size;
+    stream = malloc(WB_STREAM_HEADER_SIZE + sd_size);
+    wb_stream_header_pack(&header, stream);
+    memcpy(stream + WB_STREAM_HEADER_SIZE, sd, sd_size);
+    assert_int_equal(restore(stream, WB_STREAM_HEADER_SIZE + sd_size, fd, WB_POSIX_SECURITY, NULL), WB_OK);
+    stored = malloc(sd_size + 2);
+    stored[0] = 1; stored[1] = 0;
+    memcpy(stored + 2, sd, sd_size);
+    assert_xattr(fd, "user.wine.sd", stored, sd_size + 2);
+    free(sd);
+    free(stream);
+
+    /* now an exactly mapping descriptor: applied, and the stale one removed */
+    assert_int_equal(wb_sd_from_posix(st.st_uid, st.st_gid, 0604, 0, NULL, 0, &sd, &sd_size), WB_OK);
+    header.size = sd_size;
+    stream = malloc(WB_STREAM_HEADER_SIZE + sd_size);
+    wb_stream_header_pack(&header, stream);
+    memcpy(stream + WB_STREAM_HEADER_SIZE, sd, sd_size);
+    assert_int_equal(restore(stream, WB_STREAM_HEADER_SIZE + sd_size, fd, WB_POSIX_SECURITY, NULL), WB_OK);
+    assert_int_equal(fgetxattr(fd, "user.wine.sd", NULL, 0), -1);
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0604);
+    free(sd);
+    free(stream);
+    free(stored);
+    close(fd);
     testutil_rmtree(dir);
 }
 
@@ -591,6 +645,7 @@ int main(void)
     {
         cmocka_unit_test(test_file_with_metadata),
         cmocka_unit_test(test_synthesized_security_and_empty_file),
+        cmocka_unit_test(test_security_storage_rule),
         cmocka_unit_test(test_sparse),
         cmocka_unit_test(test_symlink),
         cmocka_unit_test(test_hard_link),

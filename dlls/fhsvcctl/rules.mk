@@ -50,3 +50,30 @@ ifneq ($(MINGW_CC),)
 ALL_TARGETS += $(fhsvcctl_out)/fhsvcctl_test.exe
 endif
 fhsvcctl: $(fhsvcctl_out)/fhsvcctl_test.exe
+
+# Import library, so mingw-w64 programs link with -lfhsvcctl as on Windows.
+$(fhsvcctl_out)/libfhsvcctl.a: $(fhsvcctl_out)/fhsvcctl.def
+	$(MINGW_DLLTOOL) -d $< -D fhsvcctl.dll -l $@
+
+# Installation: the DLL (to drop into a prefix's system32 or next to an .exe)
+# under $(libdir)/winbackup/wine, and with `make install-mingw-sysroot` the
+# headers and import library into a mingw-w64 sysroot.
+MINGW_SYSROOT ?= /usr/x86_64-w64-mingw32
+ifneq ($(MINGW_CC),)
+ALL_TARGETS     += $(fhsvcctl_out)/libfhsvcctl.a
+INSTALL_TARGETS += install-fhsvcctl
+endif
+
+install-fhsvcctl: $(fhsvcctl_out)/fhsvcctl.dll $(fhsvcctl_out)/libfhsvcctl.a
+	$(INSTALL) -d $(DESTDIR)$(libdir)/winbackup/wine $(DESTDIR)$(includedir)/winbackup/mingw
+	$(INSTALL) -m 644 $(fhsvcctl_out)/fhsvcctl.dll $(DESTDIR)$(libdir)/winbackup/wine/fhsvcctl.dll
+	$(INSTALL) -m 644 $(srcdir)/include/fhsvcctl.h $(srcdir)/include/fherrors.h $(srcdir)/include/fhcfg.h \
+	    $(DESTDIR)$(includedir)/winbackup/mingw/
+
+install-mingw-sysroot: $(fhsvcctl_out)/libfhsvcctl.a
+	$(INSTALL) -d $(DESTDIR)$(MINGW_SYSROOT)/include $(DESTDIR)$(MINGW_SYSROOT)/lib
+	$(INSTALL) -m 644 $(srcdir)/include/fhsvcctl.h $(srcdir)/include/fherrors.h $(srcdir)/include/fhcfg.h \
+	    $(DESTDIR)$(MINGW_SYSROOT)/include/
+	$(INSTALL) -m 644 $(fhsvcctl_out)/libfhsvcctl.a $(DESTDIR)$(MINGW_SYSROOT)/lib/
+
+.PHONY: install-fhsvcctl install-mingw-sysroot

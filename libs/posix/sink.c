@@ -80,6 +80,8 @@ struct wb_posix_sink
 
     int owner_pending;
     uint32_t uid, gid, mode;
+    uint8_t *mapped_sd;             /* the SD behind owner_pending, stored only if it cannot be applied */
+    size_t mapped_sd_size;
 
     unsigned int ignored_streams;
     uint32_t first_error;
@@ -122,6 +124,7 @@ void wb_posix_sink_close(struct wb_posix_sink *sink)
     if (!sink) return;
     free(sink->buffer);
     free(sink->ads_xattr);
+    free(sink->mapped_sd);
     free(sink->path);
     free(sink->link_root);
     free(sink);
@@ -174,32 +177,49 @@ static uint32_t set_xattr(struct wb_posix_sink *sink, const char *name, const vo
     return wb_win32_error_from_errno(errno);
 }
 
+/* wine-staging's form: revision byte 1, byte 0, then the SD */
+static uint32_t store_sd(struct wb_posix_sink *sink, const uint8_t *sd, size_t size)
+{
+    uint8_t *stored;
+    uint32_t ret;
+
+    if (!(stored = malloc(size + 2))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+    stored[0] = 1;
+    stored[1] = 0;
+    memcpy(stored + 2, sd, size);
+    ret = set_xattr(sink, WBP_XATTR_SD, stored, size + 2, WB_ERROR_NOT_SUPPORTED);
+    free(stored);
+    return ret;
+}
+
+/*
+ * A descriptor that maps exactly onto owner, group and mode (the shape the
+ * source synthesizes) is applied as those, in finish(), and not stored: a
+ * stored copy would turn a synthesized descriptor into a stored one and a
+ * copy of a file would no longer be identical to it.  It is stored after all
+ * when finish() may not apply it (no privilege to chown), so nothing is lost.
+ * Any other descriptor is stored in user.wine.sd, where Wine finds it.
+ */
 static uint32_t apply_security(struct wb_posix_sink *sink, const uint8_t *sd, size_t size)
 {
     uint32_t ret, uid, gid, mode;
-    uint8_t *stored;
-    int mapped;
 
     if ((ret = wb_sd_validate(sd, size))) return ret;
-    mapped = !wb_sd_to_posix(sd, size, sink->is_dir, &uid, &gid, &mode);
-    if (!sink->became_symlink)
-    {
-        if (!(stored = malloc(size + 2))) return WB_ERROR_NOT_ENOUGH_MEMORY;
-        stored[0] = 1;
-        stored[1] = 0;
-        memcpy(stored + 2, sd, size);
-        ret = set_xattr(sink, WBP_XATTR_SD, stored, size + 2, WB_ERROR_NOT_SUPPORTED);
-        free(stored);
-        /* without xattr support an exactly mapped SD loses nothing */
-        if (ret && !(ret == WB_ERROR_NOT_SUPPORTED && mapped)) return ret;
-    }
-    if (mapped)
-    {
-        sink->owner_pending = 1;
-        sink->uid = uid;
-        sink->gid = gid;
-        sink->mode = mode;
-    }
+    if (wb_sd_to_posix(sd, size, sink->is_dir, &uid, &gid, &mode))
+        return sink->became_symlink ? WB_OK : store_sd(sink, sd, size);
+
+    /* a stale stored descriptor would override the restored one */
+    if (!sink->became_symlink && fremovexattr(sink->fd, WBP_XATTR_SD) && errno != ENODATA &&
+        errno != ENOTSUP && errno != EOPNOTSUPP)
+        return wb_win32_error_from_errno(errno);
+    free(sink->mapped_sd);
+    if (!(sink->mapped_sd = malloc(size))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+    memcpy(sink->mapped_sd, sd, size);
+    sink->mapped_sd_size = size;
+    sink->owner_pending = 1;
+    sink->uid = uid;
+    sink->gid = gid;
+    sink->mode = mode;
     return WB_OK;
 }
 
@@ -543,7 +563,12 @@ uint32_t wb_posix_sink_finish(struct wb_posix_sink *sink)
             struct stat st;
             if (fstat(sink->fd, &st)) return fail(sink, wb_win32_error_from_errno(errno));
             if ((st.st_uid != sink->uid || st.st_gid != sink->gid) && fchown(sink->fd, sink->uid, sink->gid))
-                return fail(sink, wb_win32_error_from_errno(errno));
+            {
+                uint32_t ret;
+                if (errno != EPERM) return fail(sink, wb_win32_error_from_errno(errno));
+                /* not ours to give away: keep the descriptor instead */
+                if ((ret = store_sd(sink, sink->mapped_sd, sink->mapped_sd_size))) return fail(sink, ret);
+            }
             if (fchmod(sink->fd, sink->mode)) return fail(sink, wb_win32_error_from_errno(errno));
         }
     }
