@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "winbackup/stream.h"
+#include "le.h"
 
 enum decoder_state { DEC_HEAD, DEC_NAME, DEC_OFFSET, DEC_STREAM, DEC_BUFFER, DEC_SKIP, DEC_FAILED };
 
@@ -198,7 +199,7 @@ static uint32_t name_done(struct wb_decoder *decoder)
     status = wb_validate_stream_name(name, decoder->header.name_size, &start, &chars);
     if (status) return status;
     for (i = 0; i < chars; i++)
-        decoder->name[i] = name[(start + i) * 2] | (name[(start + i) * 2 + 1] << 8);
+        decoder->name[i] = get_u16(name + (start + i) * 2);
     decoder->name[chars] = 0;
     decoder->stream.name = decoder->name;
     decoder->stream.name_chars = chars;
@@ -207,10 +208,7 @@ static uint32_t name_done(struct wb_decoder *decoder)
 
 static uint32_t offset_done(struct wb_decoder *decoder)
 {
-    uint64_t offset = 0;
-    int i;
-
-    for (i = 7; i >= 0; i--) offset = (offset << 8) | decoder->unit[i];
+    uint64_t offset = get_u64(decoder->unit);
     decoder->stream.data_size = decoder->header.size - 8;
     if (offset > WB_MAX_FILE_OFFSET || decoder->stream.data_size > WB_MAX_FILE_OFFSET - offset)
         return WB_ERROR_INVALID_DATA;

@@ -21,14 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "winbackup/metadata.h"
-
-static uint32_t get_u32(const uint8_t *p) { return p[0] | (p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
-static uint16_t get_u16(const uint8_t *p) { return p[0] | (p[1] << 8); }
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24;
-}
+#include "le.h"
 
 uint32_t wb_ea_validate_name(const char *name, size_t len)
 {

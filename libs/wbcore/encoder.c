@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "winbackup/stream.h"
+#include "le.h"
 
 enum encoder_state { ENC_NEXT, ENC_HEAD, ENC_BODY, ENC_DONE };
 
@@ -64,7 +65,6 @@ static uint32_t start_stream(struct wb_encoder *encoder)
     const struct wb_source_stream *stream = &encoder->stream;
     struct wb_stream_header header;
     uint64_t payload;
-    unsigned int i;
 
     if (stream->name_size > WB_MAX_STREAM_NAME_BYTES || stream->name_size % 2 ||
         (stream->name_size && !stream->name))
@@ -77,7 +77,7 @@ static uint32_t start_stream(struct wb_encoder *encoder)
         if (stream->blob || stream->data_offset > WB_MAX_FILE_OFFSET ||
             stream->data_size > WB_MAX_FILE_OFFSET - stream->data_offset)
             return WB_ERROR_INVALID_PARAMETER;
-        for (i = 0; i < 8; i++) encoder->prefix[i] = (uint8_t)(stream->data_offset >> (8 * i));
+        put_u64(encoder->prefix, stream->data_offset);
         encoder->prefix_size = 8;
     }
     if (payload > WB_MAX_FILE_OFFSET) return WB_ERROR_INVALID_PARAMETER;

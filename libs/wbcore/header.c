@@ -5,35 +5,22 @@
  * endianness or on struct padding (sizeof(WIN32_STREAM_ID) is 24).
  */
 #include "winbackup/stream.h"
-
-static void put_le32(uint8_t *out, uint32_t value)
-{
-    out[0] = value & 0xff;
-    out[1] = (value >> 8) & 0xff;
-    out[2] = (value >> 16) & 0xff;
-    out[3] = (value >> 24) & 0xff;
-}
-
-static uint32_t get_le32(const uint8_t *in)
-{
-    return in[0] | (in[1] << 8) | ((uint32_t)in[2] << 16) | ((uint32_t)in[3] << 24);
-}
+#include "le.h"
 
 void wb_stream_header_pack(const struct wb_stream_header *header, uint8_t out[WB_STREAM_HEADER_SIZE])
 {
-    put_le32(out, header->id);
-    put_le32(out + 4, header->attributes);
-    put_le32(out + 8, (uint32_t)header->size);
-    put_le32(out + 12, (uint32_t)(header->size >> 32));
-    put_le32(out + 16, header->name_size);
+    put_u32(out, header->id);
+    put_u32(out + 4, header->attributes);
+    put_u64(out + 8, header->size);
+    put_u32(out + 16, header->name_size);
 }
 
 void wb_stream_header_unpack(const uint8_t in[WB_STREAM_HEADER_SIZE], struct wb_stream_header *header)
 {
-    header->id = get_le32(in);
-    header->attributes = get_le32(in + 4);
-    header->size = get_le32(in + 8) | ((uint64_t)get_le32(in + 12) << 32);
-    header->name_size = get_le32(in + 16);
+    header->id = get_u32(in);
+    header->attributes = get_u32(in + 4);
+    header->size = get_u64(in + 8);
+    header->name_size = get_u32(in + 16);
 }
 
 const char *wb_stream_id_name(uint32_t id)
@@ -61,7 +48,7 @@ uint32_t wb_validate_stream_name(const uint8_t *name, uint32_t name_size, uint32
     if (name[0] != ':' || name[1]) return WB_ERROR_INVALID_NAME;
     for (i = 0; i < suffix_chars; i++)
     {
-        uint16_t c = name[(count - suffix_chars + i) * 2] | (name[(count - suffix_chars + i) * 2 + 1] << 8);
+        uint16_t c = get_u16(name + (count - suffix_chars + i) * 2);
         uint16_t want = (uint8_t)suffix[i];
         if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
         if (c != want) return WB_ERROR_INVALID_NAME;
@@ -70,7 +57,7 @@ uint32_t wb_validate_stream_name(const uint8_t *name, uint32_t name_size, uint32
     if (bare > WB_MAX_STREAM_NAME_CHARS) return WB_ERROR_INVALID_NAME;
     for (i = 1; i <= bare; i++)
     {
-        uint16_t c = name[i * 2] | (name[i * 2 + 1] << 8);
+        uint16_t c = get_u16(name + i * 2);
         if (c == 0 || c == '/' || c == '\\' || c == ':') return WB_ERROR_INVALID_NAME;
     }
     if (name[2] == '.' && !name[3])

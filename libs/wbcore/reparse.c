@@ -23,14 +23,11 @@
 #include <string.h>
 #include "winbackup/metadata.h"
 #include "winbackup/stream.h"
+#include "le.h"
 
 #define SYMLINK_FIXED 12u   /* the four name fields + Flags */
 #define MOUNT_FIXED   8u
 
-static uint32_t get_u32(const uint8_t *p) { return p[0] | (p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
-static uint16_t get_u16(const uint8_t *p) { return p[0] | (p[1] << 8); }
-static void put_u16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void put_u32(uint8_t *p, uint32_t v) { p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24; }
 
 /* Check that both names of a symlink / mount point lie inside the path buffer. */
 static int names_in_bounds(const uint8_t *fields, size_t path_size)

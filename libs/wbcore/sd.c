@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "winbackup/metadata.h"
+#include "le.h"
 
 #define SD_HEADER_SIZE  20u
 #define ACL_HEADER_SIZE 8u
@@ -43,10 +44,6 @@
 #define SID_MAX_SUB     15u
 #define ACCESS_ALLOWED_ACE_TYPE 0u
 
-static uint32_t get_u32(const uint8_t *p) { return p[0] | (p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
-static uint16_t get_u16(const uint8_t *p) { return p[0] | (p[1] << 8); }
-static void put_u16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void put_u32(uint8_t *p, uint32_t v) { p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24; }
 
 /* Size of a valid SID at p (at most avail bytes), 0 when invalid. */
 static size_t sid_size(const uint8_t *p, size_t avail)
