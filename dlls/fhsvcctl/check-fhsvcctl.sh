@@ -80,7 +80,12 @@ WINEDEBUG=-all "$WINE" wineboot -i >/dev/null 2>&1
 rm -f "$FILEHISTORY_ENDPOINT"
 XDG_CONFIG_HOME="$work/config-empty" run_case no-service FHSVCCTL_TEST_NO_SERVICE=1 \
     FILEHISTORY_DAEMON="$work/start-service" XDG_CONFIG_HOME="$work/config-empty"
-for p in $(cat "$work/spawned.pid" 2>/dev/null); do kill "$p" 2>/dev/null; done
+# The service the DLL started is not our child: wait until it is gone, or the
+# next case's service would lose the one-service-per-endpoint lock to it.
+for p in $(cat "$work/spawned.pid" 2>/dev/null); do
+    kill "$p" 2>/dev/null
+    i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+done
 
 # 2. unconfigured
 if start_service "$work/config-empty"; then
