@@ -27,7 +27,7 @@ fi
 
 passed=0 failed=0 skipped=0
 not_in_wine=$(dirname "$0")/not-in-wine.list
-mode_label=${WB_CONFORMANCE_MODE:-"Wine's own DLLs"}
+mode_label=${WB_CONFORMANCE_MODE:-"mode a: Wine's own DLLs"}
 prefix= log=
 cleanup() {
     if [ -n "$prefix" ] && [ -d "$prefix" ]; then

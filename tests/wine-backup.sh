@@ -180,7 +180,8 @@ if [ -f "$conf_script" ] && [ -n "$conf_exes" ]; then
     wrapper=$tmp/winbackup-wine
     printf '#!/bin/sh\nexec "%s" wine --prefix "$WINEPREFIX" -- "$@"\n' "$(cd "$(dirname "$winbackup")" && pwd)/winbackup" >"$wrapper"
     chmod +x "$wrapper"
-    WINE="$wrapper" sh "$conf_script" $conf_exes >"$tmp/conf.log" 2>&1
+    WB_CONFORMANCE_MODE="mode b: the project's kernel32 exports, Unix side" \
+        WINE="$wrapper" sh "$conf_script" $conf_exes >"$tmp/conf.log" 2>&1
     rc=$?
     sed 's/^RESULT:/conformance RESULT:/' "$tmp/conf.log"
     todo=$(sed -n 's/.* tests executed (\([0-9][0-9]*\) marked as todo.*/\1/p' "$tmp/conf.log" | awk '{ t += $1 } END { print t + 0 }')
@@ -193,7 +194,8 @@ if [ -f "$conf_script" ] && [ -n "$conf_exes" ]; then
     # DLL directory without the Unix library.
     mkdir -p "$tmp/nt-only"
     cp "$dlldir/winbackup.dll" "$tmp/nt-only/"
-    WINBACKUP_WINE_DLLDIR="$tmp/nt-only" WINE="$wrapper" sh "$conf_script" $conf_exes >"$tmp/conf.log" 2>&1
+    WB_CONFORMANCE_MODE="mode b: the project's kernel32 exports, NT backend only" \
+        WINBACKUP_WINE_DLLDIR="$tmp/nt-only" WINE="$wrapper" sh "$conf_script" $conf_exes >"$tmp/conf.log" 2>&1
     rc=$?
     sed 's/^RESULT:/conformance (NT backend) RESULT:/' "$tmp/conf.log"
     todo=$(sed -n 's/.* tests executed (\([0-9][0-9]*\) marked as todo.*/\1/p' "$tmp/conf.log" | awk '{ t += $1 } END { print t + 0 }')
