@@ -10,7 +10,7 @@
 # 0002 replaces the stubs in dlls/kernel32/tape.c with dlls/kernel32/backup.c
 #      (exports and context), backup_nt.c (the codec's source and sink over NT
 #      calls) and the portable codec (libs/wbcore encoder, decoder, header as
-#      backup_{encoder,decoder,header}.c).
+#      backup_{encoder,decoder,header}.c, le.h as backup_le.h).
 # The out-of-tree parts of backup.c (blocks under WINBACKUP_OUT_OF_TREE: the
 # Unix library used with stock Wine) are left out; kernel32 has no C runtime,
 # so the codec's malloc/calloc/free/assert come from backup_heap.h.
@@ -122,6 +122,7 @@ in_tree() {
         inblock && /^#endif/ { inblock = 0; next }
         !inblock || keep { print }' "$1" |
     sed -e 's|#include "winbackup/stream.h"|#include "backup_stream.h"|' \
+        -e 's|#include "le.h"|#include "backup_le.h"|' \
         -e 's|#include "winbackup/errors.h"|#include "backup_errors.h"|' \
         -e 's|(winbackup/stream.h)|(backup_stream.h)|'
 }
@@ -137,6 +138,7 @@ for part in encoder decoder header; do
 done
 { lgpl "Backup stream format and codec interface"; in_tree "$srcdir/include/winbackup/stream.h"; } >"$k32/backup_stream.h"
 { lgpl "Win32 error codes of the backup stream codec"; in_tree "$srcdir/include/winbackup/errors.h"; } >"$k32/backup_errors.h"
+{ lgpl "Little-endian field access for the backup stream codec"; in_tree "$srcdir/libs/wbcore/le.h"; } >"$k32/backup_le.h"
 { lgpl "Heap allocation for the backup stream codec"; cat <<'EOF'
 /* kernel32 is built without a C runtime: the codec's few allocations come
  * from the process heap.  Its assert()s guard internal invariants that the
