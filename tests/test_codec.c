@@ -224,6 +224,45 @@ static void test_encoder_rejects_bad_source_stream(void **state)
     wb_encoder_free(encoder);
 }
 
+/* Large reads end on a 4 KiB file offset: with 64 KiB buffers the first call
+ * returns the 20-byte header and 61440 bytes (60 KiB: the last page boundary
+ * before 65516), every later call a whole aligned 64 KiB, the last the rest.
+ * Small reads are never shortened. */
+static void test_encoder_aligns_large_reads(void **state)
+{
+    const uint64_t file_size = 1u << 20;
+    struct wb_source_stream streams[] = { { .id = WB_BACKUP_DATA, .data_offset = 0, .data_size = 1u << 20 } };
+    struct mem_source src = { streams, 1, 0, NULL, 1u << 20, 0, 0 };
+    struct wb_encoder *encoder = wb_encoder_new(&mem_source_ops, &src);
+    uint8_t *buffer = malloc(65536);
+    uint64_t total = 0;
+    uint32_t done, calls = 0;
+
+    assert_int_equal(wb_encoder_read(encoder, buffer, 65536, &done), WB_OK);
+    assert_int_equal(done, WB_STREAM_HEADER_SIZE + 61440);
+    total = 61440;
+    while (total < file_size)
+    {
+        assert_int_equal(wb_encoder_read(encoder, buffer, 65536, &done), WB_OK);
+        calls++;
+        if (total + 65536 <= file_size) assert_int_equal(done, 65536);
+        else assert_int_equal(done, file_size - total);
+        total += done;
+    }
+    assert_int_equal(calls, 16);   /* 15 full reads and the 4 KiB tail */
+    assert_int_equal(wb_encoder_read(encoder, buffer, 65536, &done), WB_OK);
+    assert_int_equal(done, 0);
+    wb_encoder_free(encoder);
+
+    /* below 16 KiB the buffer is filled across the header */
+    src.next = 0;
+    encoder = wb_encoder_new(&mem_source_ops, &src);
+    assert_int_equal(wb_encoder_read(encoder, buffer, 16383, &done), WB_OK);
+    assert_int_equal(done, 16383);
+    wb_encoder_free(encoder);
+    free(buffer);
+}
+
 /* ---------------------------------------------------------------- BackupSeek */
 
 static struct wb_encoder *two_stream_encoder(struct mem_source *src, struct wb_source_stream *streams, uint8_t *file)
@@ -748,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_encoder_empty_source),
         cmocka_unit_test(test_encoder_bad_parameters),
         cmocka_unit_test(test_encoder_rejects_bad_source_stream),
+        cmocka_unit_test(test_encoder_aligns_large_reads),
         cmocka_unit_test(test_seek_within_stream),
         cmocka_unit_test(test_seek_past_end_of_stream),
         cmocka_unit_test(test_seek_exactly_to_end),

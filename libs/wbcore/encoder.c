@@ -27,6 +27,15 @@
 
 enum encoder_state { ENC_NEXT, ENC_HEAD, ENC_BODY, ENC_DONE };
 
+/* Large file reads end on a page boundary of the FILE offset.  Without this,
+ * every read after a 20-byte header starts 20 bytes past a page boundary and
+ * the kernel's copy out of the page cache gets ~13% slower (`make bench`:
+ * BackupRead/read 0.87 vs 0.98-1.18 for a plain read shifted by 20 bytes).
+ * Only reads of at least ALIGN_MIN bytes are shortened, by less than a page,
+ * and the call returns early (BackupRead may return fewer bytes than asked). */
+#define ALIGN_PAGE 4096u
+#define ALIGN_MIN  (16u * 1024u)
+
 struct wb_encoder
 {
     const struct wb_source_ops *ops;
@@ -121,6 +130,12 @@ static uint32_t read_body(struct wb_encoder *encoder, uint8_t *out, uint32_t siz
         *done = size;
         return WB_OK;
     }
+    if (size >= ALIGN_MIN)
+    {
+        uint64_t start = stream->data_offset + pos;
+        uint64_t end = (start + size) & ~(uint64_t)(ALIGN_PAGE - 1);
+        if (end > start) size = (uint32_t)(end - start);
+    }
     status = encoder->ops->read(encoder->source, stream->data_offset + pos, out, size, &got);
     if (status) return status;
     if (got > size) return WB_ERROR_INVALID_PARAMETER;
@@ -165,12 +180,18 @@ uint32_t wb_encoder_read(struct wb_encoder *encoder, void *buffer, uint32_t size
             break;
 
         case ENC_BODY:
-            status = read_body(encoder, out + filled, size - filled, &chunk);
+        {
+            uint32_t want = size - filled;
+            status = read_body(encoder, out + filled, want, &chunk);
             encoder->body_pos += chunk;
             filled += chunk;
             assert(encoder->body_pos <= encoder->body_size);
             if (encoder->body_pos == encoder->body_size) encoder->state = ENC_NEXT;
+            /* a short read inside the payload (page alignment, or the file
+             * giving less at once): hand out what we have */
+            else if (!status && chunk < want) goto out;
             break;
+        }
 
         case ENC_DONE:
             break;
@@ -178,6 +199,7 @@ uint32_t wb_encoder_read(struct wb_encoder *encoder, void *buffer, uint32_t size
         if (status) break;
     }
 
+out:
     *done = filled;
     /* Bytes already copied are handed out first; the error comes back on the
      * next call, from the same position, like a short ReadFile. */
