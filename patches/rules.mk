@@ -1,0 +1,17 @@
+# patches/: the wine-staging patch set for Wine's kernel32.
+#
+# tests/wine-patches-check.sh regenerates the set against Debian bookworm's
+# wine source package (8.0~repack; downloaded once with apt-get into a
+# private apt state, cached in /var/cache/winbackup/wine-src or
+# $WB_WINE_SRC_CACHE), checks it applies with git am, compiles what it adds
+# or changes in dlls/kernel32 with mingw-w64 as Wine builds PE code, and
+# reports how the committed patch files fare on that tree.  Without network
+# the check skips.
+ifneq ($(MINGW_CC),)
+CHECK_SCRIPTS += $(srcdir)/tests/wine-patches-check.sh
+endif
+
+# Run it alone, with the configured cross compiler:  make wine-patches-check
+.PHONY: wine-patches-check
+wine-patches-check:
+	MINGW_CC="$(MINGW_CC)" sh $(srcdir)/tests/wine-patches-check.sh
