@@ -11,3 +11,6 @@ ALL_TARGETS   += $(O)/tests/wine/fhcontrol.exe
 CHECK_SCRIPTS += $(srcdir)/tests/fh-wine-e2e.sh
 endif
 endif
+
+# A Windows tool built unchanged against the installed library
+CHECK_SCRIPTS += $(srcdir)/tests/port-check.sh
