@@ -27,6 +27,7 @@ extern "C" {
 
 /* flags for sources and sinks */
 #define WB_POSIX_SECURITY   0x1u    /* bProcessSecurity: emit / apply BACKUP_SECURITY_DATA */
+#define WB_POSIX_NO_SYNC    0x100u  /* sink: no fdatasync in finish(); the caller makes it durable */
 
 struct wb_posix_source;
 struct wb_posix_sink;

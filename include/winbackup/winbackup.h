@@ -20,6 +20,9 @@ extern "C" {
 
 /* flags */
 #define WB_SECURITY        WB_POSIX_SECURITY  /* include / apply the security descriptor */
+#define WB_NO_SYNC         WB_POSIX_NO_SYNC   /* restore/copy: skip fsync of the file and of the
+                                                 rename; the caller makes the result durable
+                                                 (e.g. one syncfs() for many files) */
 
 /* Write the backup stream of `path` (not following a final symlink) to out_fd. */
 uint32_t wb_backup_path(const char *path, unsigned int flags, int out_fd);

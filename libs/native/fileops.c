@@ -66,7 +66,7 @@ static uint32_t backup_job_open(struct backup_job *job, const char *path, unsign
     memset(job, 0, sizeof(*job));
     job->fd = -1;
     if ((status = open_for_backup(path, &job->fd))) return status;
-    if ((status = wb_posix_source_open(job->fd, flags, &job->source))) goto failed;
+    if ((status = wb_posix_source_open(job->fd, flags & WB_SECURITY, &job->source))) goto failed;
     if (!(job->encoder = wb_encoder_new(&wb_posix_source_ops, job->source)))
     {
         status = WB_ERROR_NOT_ENOUGH_MEMORY;
@@ -100,6 +100,7 @@ uint32_t wb_backup_path(const char *path, unsigned int flags, int out_fd)
  * the POSIX sink and the decoder. */
 struct restore_job
 {
+    unsigned int flags;
     char *final_path;
     char *temp_path;            /* NULL when restoring in place (directories) */
     int fd;
@@ -141,6 +142,7 @@ static uint32_t restore_job_open(struct restore_job *job, const char *path, unsi
 
     memset(job, 0, sizeof(*job));
     job->fd = -1;
+    job->flags = flags;
     if (!(job->final_path = strdup(path))) return WB_ERROR_NOT_ENOUGH_MEMORY;
 
     if (!lstat(path, &st) && S_ISDIR(st.st_mode))
@@ -211,7 +213,7 @@ static uint32_t restore_job_commit(struct restore_job *job)
         restore_job_abort(job);
         return status;
     }
-    if (fsync(job->fd) && errno != EINVAL && errno != EBADF)
+    if (!(job->flags & WB_NO_SYNC) && fsync(job->fd) && errno != EINVAL && errno != EBADF)
     {
         status = wb_win32_error_from_errno(errno);
         restore_job_abort(job);
@@ -228,7 +230,7 @@ static uint32_t restore_job_commit(struct restore_job *job)
         free(job->temp_path);
         job->temp_path = NULL;
         /* make the rename itself durable */
-        if ((dir = parent_dir(job->final_path)))
+        if (!(job->flags & WB_NO_SYNC) && (dir = parent_dir(job->final_path)))
         {
             int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (dir_fd >= 0) { fsync(dir_fd); close(dir_fd); }

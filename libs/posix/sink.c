@@ -101,7 +101,7 @@ uint32_t wb_posix_sink_open(int fd, unsigned int flags, const struct wb_posix_si
 
     if (!result) return WB_ERROR_INVALID_PARAMETER;
     *result = NULL;
-    if (flags & ~WB_POSIX_SECURITY) return WB_ERROR_INVALID_PARAMETER;
+    if (flags & ~(WB_POSIX_SECURITY | WB_POSIX_NO_SYNC)) return WB_ERROR_INVALID_PARAMETER;
     if (fd < 0 || fstat(fd, &st)) return WB_ERROR_INVALID_HANDLE;
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return WB_ERROR_NOT_SUPPORTED;
     if (options && options->link_root && options->link_root[0] != '/') return WB_ERROR_INVALID_PARAMETER;
@@ -572,7 +572,7 @@ uint32_t wb_posix_sink_finish(struct wb_posix_sink *sink)
             if (fchmod(sink->fd, sink->mode)) return fail(sink, wb_win32_error_from_errno(errno));
         }
     }
-    if (sink->data_written && !sink->became_symlink && fdatasync(sink->fd))
+    if (sink->data_written && !sink->became_symlink && !(sink->flags & WB_POSIX_NO_SYNC) && fdatasync(sink->fd))
         return fail(sink, wb_win32_error_from_errno(errno));
     return WB_OK;
 }
