@@ -1,0 +1,475 @@
+#!/bin/bash
+# Side-by-side benchmarks of libwinbackup, the Wine DLL and the File History
+# engine (`make bench`; see bench/README.md).
+#
+# Debian packages this needs (besides the build's own):
+#   gnuplot-nox rsync restic borgbackup time linux-source xz-utils tar
+#   util-linux (ionice) coreutils findutils python3 (xattrs, fadvise)
+#   wine64 (optional: the Wine rows; skipped with a note without it)
+#
+# Environment: O (build dir, default build), QUICK=1 (small sizes, < 3 min),
+# WBBENCH_DIR (work directory on the disk under test, default /var/tmp/wbbench,
+# removed at the end), WBBENCH_KEEP=1 (keep it).
+#
+# Every figure comes from a measurement of this run: each case runs REPS
+# times with its variants alternated, the median is kept, and the CSV,
+# Markdown table, PNG plots and docs/benchmarks.md are written from it.
+
+set -u
+export LC_ALL=C
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+O=${O:-build}
+case $O in /*) ;; *) O=$srcdir/$O ;; esac
+QUICK=${QUICK:-}
+W=${WBBENCH_DIR:-/var/tmp/wbbench}
+RESULTS=$srcdir/bench/results
+[ -n "$QUICK" ] && [ "$QUICK" != 0 ] && RESULTS=$RESULTS/quick
+stamp=$(date -u +%Y-%m-%d)-$(hostname -s)
+CSV=$RESULTS/$stamp.csv
+MD=$RESULTS/$stamp.md
+NOTES=$W/notes.txt
+T_START=$(date +%s)
+
+if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
+    QUICK=1
+    BIG=$((256 << 20)) NSMALL=2000 REPS=5 REPS_FH=1 REPS_LP=3 FH_SUBSET="fs net kernel mm block crypto" LP_WINDOW=3
+else
+    QUICK=
+    BIG=$((1 << 30)) NSMALL=20000 REPS=5 REPS_FH=3 REPS_LP=5 FH_SUBSET= LP_WINDOW=8
+fi
+MiB=1048576
+
+THROUGHPUT=$O/bench/throughput
+PERFILE=$O/bench/perfile
+WEXE=$O/bench/wthroughput.exe
+WINBACKUP=$O/winbackup
+FILEHISTORY=$O/filehistory
+
+log() { echo "bench: $*" >&2; }
+note() { echo "- $*" >> "$NOTES"; log "note: $*"; }
+now() { date +%s.%N; }
+# median of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# row CASE VARIANT METRIC VALUE UNIT
+row() { printf '%s,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" >> "$CSV.tmp"; }
+# text row (quoted: environment values contain commas)
+trow() { printf '%s,%s,%s,"%s",%s\n' "$1" "$2" "$3" "$(echo "$4" | tr -d '"')" text >> "$CSV.tmp"; }
+calc() { awk "BEGIN { printf \"%.4f\", $1 }"; }
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p"; }   # key=value from a driver's output line
+
+for need in "$THROUGHPUT" "$PERFILE" "$WINBACKUP"; do
+    [ -x "$need" ] || { log "$need is not built (make bench builds it)"; exit 1; }
+done
+command -v gnuplot >/dev/null || { log "gnuplot is missing: apt-get install gnuplot-nox"; exit 1; }
+
+rm -rf "$W"
+mkdir -p "$W" "$RESULTS" || exit 1
+# build/ is shared with people who relink it while this runs: use copies
+mkdir -p "$W/bin/dlls"
+cp "$WINBACKUP" "$W/bin/winbackup" && WINBACKUP=$W/bin/winbackup || exit 1
+if [ -x "$FILEHISTORY" ]; then cp "$FILEHISTORY" "$W/bin/filehistory" && FILEHISTORY=$W/bin/filehistory; fi
+WINE_DLLDIR=$O/dlls/kernel32
+if [ -f "$WINE_DLLDIR/winbackup.dll" ] && [ -f "$WINE_DLLDIR/winbackup.so" ]; then
+    cp "$WINE_DLLDIR/winbackup.dll" "$WINE_DLLDIR/winbackup.so" "$W/bin/dlls/" && WINE_DLLDIR=$W/bin/dlls
+fi
+: > "$NOTES"
+: > "$CSV.tmp"
+RAW=$W/raw
+mkdir -p "$RAW"
+
+cleanup() {
+    if [ -n "${WINEPFX:-}" ] && [ -d "$WINEPFX" ] && command -v wineserver >/dev/null; then
+        WINEPREFIX=$WINEPFX wineserver -k 2>/dev/null
+    fi
+    [ -n "${WBBENCH_KEEP:-}" ] || rm -rf "$W"
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------- environment
+env_rows() {
+    local cpu fs wine_v
+    cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+    fs=$(findmnt -no FSTYPE,SOURCE,OPTIONS -T "$W" 2>/dev/null | head -1)
+    dev=$(findmnt -no SOURCE -T "$W" | sed 's|/dev/||; s/[0-9]*$//')
+    sched=$(cat /sys/block/"$dev"/queue/scheduler 2>/dev/null || echo unknown)
+    wine_v=$(wine --version 2>/dev/null | head -1); wine_v=${wine_v:-none}
+    trow environment - cpu "${cpu:-unknown} ($(nproc) cores online)"
+    trow environment - memory "$(free -m | awk '/^Mem:/ { print $2 " MiB" }')"
+    trow environment - kernel "$(uname -srm)"
+    trow environment - filesystem "$W on $fs"
+    trow environment - io_scheduler "$dev: $sched"
+    trow environment - wine "$wine_v"
+    trow environment - compiler "$(${CC:-cc} --version | head -1) -O2 (drivers)"
+    trow environment - libwinbackup "$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null)$(git -C "$srcdir" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
+    trow environment - tools "$(tar --version | head -1); rsync $(rsync --version 2>/dev/null | awk 'NR==1 {print $3}'); $(restic version 2>/dev/null | cut -d' ' -f1-2); $(borg --version 2>/dev/null)"
+    trow environment - mode "$([ -n "$QUICK" ] && echo QUICK || echo full): big file $((BIG / MiB)) MiB, $NSMALL small files, $REPS runs per case (File History: $REPS_FH, low-priority case: $REPS_LP), median kept"
+    trow environment - load "$(cut -d' ' -f1-3 /proc/loadavg) at start (shared machine)"
+}
+env_rows
+
+# ------------------------------------------------------- case 1: throughput
+BIGFILE=$W/big.dat
+log "case 1: preparing a $((BIG / MiB)) MiB file"
+head -c "$BIG" /dev/urandom > "$BIGFILE" || exit 1
+sync "$BIGFILE"
+
+# run_rw LABEL CMD...: alternating read/write variants, medians into the CSV
+# CMD is the driver with its arguments before the mode (native or Wine).
+run_rw() {
+    local label=$1 runner=$2 wdir=$3 pathfn=$4 bs v i t f s r
+    local readv="read-plain read-backup" writev="write-plain write-backup write-plain-sync"
+    [ "$label" = native ] && readv="read-plain read-plain-shifted read-backup"
+    for bs in 65536 1048576; do
+        local kb=$((bs / 1024))KiB
+        [ $bs -ge $MiB ] && kb=$((bs / MiB))MiB
+        cat "$BIGFILE" > /dev/null   # warm page cache for the reads
+        for i in $(seq "$REPS"); do
+            for v in $readv; do
+                $runner "$v" $bs "$($pathfn "$BIGFILE")" > "$RAW/out" 2>"$RAW/err" || { cat "$RAW/err" >&2; return 1; }
+                field seconds < "$RAW/out" >> "$RAW/$label-$v-$bs"
+            done
+            for v in $writev; do
+                rm -f "$wdir/w.dat"; sync -f "$wdir"
+                $runner "$v" $bs "$($pathfn "$wdir/w.dat")" "$BIG" > "$RAW/out" 2>"$RAW/err" || { cat "$RAW/err" >&2; return 1; }
+                field seconds < "$RAW/out" >> "$RAW/$label-$v-$bs"
+                field finish < "$RAW/out" >> "$RAW/$label-$v-$bs.finish"
+            done
+        done
+        rm -f "$wdir/w.dat"
+        local rp rb wp wb wpsync wbfin
+        rp=$(median < "$RAW/$label-read-plain-$bs")
+        rb=$(median < "$RAW/$label-read-backup-$bs")
+        wp=$(median < "$RAW/$label-write-plain-$bs")
+        wb=$(median < "$RAW/$label-write-backup-$bs")
+        # with the closing flush: loop + finish, per run, then the median
+        wpsync=$(paste -d' ' "$RAW/$label-write-plain-sync-$bs" "$RAW/$label-write-plain-sync-$bs.finish" | awk '{ print $1 + $2 }' | median)
+        wbfin=$(paste -d' ' "$RAW/$label-write-backup-$bs" "$RAW/$label-write-backup-$bs.finish" | awk '{ print $1 + $2 }' | median)
+        local f
+        for f in "$RAW/$label"-*-$bs; do
+            row "rw-$label" "$(basename "$f" | sed "s/^$label-//; s/-$bs\$//") $kb" spread \
+                "$(sort -g "$f" | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", 100 * (v[NR] - v[1]) / m }')" %
+        done
+        local plainr=read plainw=write
+        [ "$label" = wine ] && plainr=ReadFile plainw=WriteFile
+        row "rw-$label" "BackupRead $kb" throughput "$(calc "$BIG / $MiB / $rb")" MiB/s
+        row "rw-$label" "$plainr $kb" throughput "$(calc "$BIG / $MiB / $rp")" MiB/s
+        row "rw-$label" "BackupRead/$plainr $kb" ratio "$(calc "$rp / $rb")" x
+        if [ -s "$RAW/$label-read-plain-shifted-$bs" ]; then
+            local rs
+            rs=$(median < "$RAW/$label-read-plain-shifted-$bs")
+            row "rw-$label" "read shifted by 20 bytes $kb" throughput "$(calc "$BIG / $MiB / $rs")" MiB/s
+            row "rw-$label" "BackupRead/read shifted by 20 bytes $kb" ratio "$(calc "$rs / $rb")" x
+        fi
+        row "rw-$label" "BackupWrite $kb" throughput "$(calc "$BIG / $MiB / $wb")" MiB/s
+        row "rw-$label" "$plainw $kb" throughput "$(calc "$BIG / $MiB / $wp")" MiB/s
+        row "rw-$label" "BackupWrite/$plainw $kb" ratio "$(calc "$wp / $wb")" x
+        row "rw-$label" "BackupWrite+close $kb" seconds "$wbfin" s
+        row "rw-$label" "$plainw+flush $kb" seconds "$wpsync" s
+        row "rw-$label" "BackupWrite+close/$plainw+flush $kb" ratio "$(calc "$wpsync / $wbfin")" x
+    done
+}
+native_run() { "$THROUGHPUT" "$@"; }
+ident() { echo "$1"; }
+log "case 1: native, $REPS runs"
+run_rw native native_run "$W" ident || note "case 1 native failed"
+note "Case 1: reads with a warm page cache (the file is read once before each buffer size); writes go to a new file on the same disk without fsync in the timed loop (the file is fsynced untimed after each run). 'BackupWrite+close' adds the closing BackupWrite(abort=TRUE), which in libwinbackup calls fdatasync; it is compared with write(2)+fdatasync. 'read shifted by 20 bytes' is a diagnostic: read(2) whose first call asks for BUFSIZE-20 bytes, which leaves every later read at the file offsets (20 bytes past a page boundary) that BackupRead's 20-byte stream header puts it at."
+
+# Wine
+WINEPFX=$W/wineprefix
+winpath() { echo "Z:$1" | tr / '\\'; }
+wine_run() {
+    WINBACKUP_WINEPREFIX=$WINEPFX WINBACKUP_WINE_DLLDIR=$WINE_DLLDIR WINEDEBUG=-all \
+        "$WINBACKUP" wine -- "$WEXE" "$@"
+}
+if [ ! -f "$WEXE" ] || [ ! -f "$WINE_DLLDIR/winbackup.dll" ] || [ ! -f "$WINE_DLLDIR/winbackup.so" ]; then
+    note "Case 1 under Wine skipped: wthroughput.exe or the Wine DLL (build/dlls/kernel32) is not built (needs mingw-w64, wine64-tools, libwine-dev)."
+elif ! wine_run read-plain 65536 "$(winpath "$BIGFILE")" > "$RAW/wine-probe" 2>&1 || ! grep -q '^bytes=' "$RAW/wine-probe"; then
+    note "Case 1 under Wine skipped: \`winbackup wine\` did not run the test program: $(tail -1 "$RAW/wine-probe")"
+else
+    log "case 1: Wine, $REPS runs"
+    run_rw wine wine_run "$W" winpath || note "case 1 under Wine failed"
+    note "Case 1 under Wine: a mingw-w64 program calling kernel32 BackupRead/BackupWrite vs ReadFile/WriteFile, run through \`winbackup wine\`; timed inside the program (QueryPerformanceCounter), so Wine's start-up is not counted. 'flush' is FlushFileBuffers."
+fi
+
+# ------------------------------------------------------- case 2: per-file
+SMALL=$W/small
+log "case 2: creating $NSMALL small files with an ADS and an EA"
+mkdir -p "$SMALL"
+python3 - "$SMALL" "$NSMALL" <<'EOF' || { note "case 2: cannot create files with user xattrs"; }
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+rng = random.Random(6)
+with open(os.path.join(root, "..", "small.list"), "w") as lst:
+    for i in range(n):
+        d = "d%03d" % (i // 100)
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+        rel = "%s/f%05d" % (d, i)
+        p = os.path.join(root, rel)
+        with open(p, "wb") as f:
+            f.write(rng.randbytes(rng.randint(1024, 16384)))
+        # Samba streams_xattr form of a named stream "s" (bytes + one NUL) and an EA
+        os.setxattr(p, "user.DosStream.s:$DATA", b"stream %d\0" % i)
+        os.setxattr(p, "user.note", b"note %d" % i)
+        lst.write(rel + "\n")
+EOF
+LIST=$W/small.list
+if [ -s "$LIST" ]; then
+    cd "$SMALL" || exit 1
+    xargs cat < "$LIST" > /dev/null   # warm cache
+    cli=1
+    for i in $(seq "$REPS"); do
+        "$PERFILE" "$LIST" "$W/out.wbs" > "$RAW/out" || { note "case 2: perfile failed"; break; }
+        field seconds < "$RAW/out" >> "$RAW/pf-driver"
+        field bytes < "$RAW/out" > "$RAW/pf-driver-bytes"
+        sync "$W/out.wbs"; rm -f "$W/out.wbs"
+
+        t0=$(now)
+        tar --xattrs -cf "$W/out.tar" -T "$LIST" 2>"$RAW/err" || { cat "$RAW/err" >&2; note "case 2: tar failed"; break; }
+        t1=$(now)
+        calc "$t1 - $t0" >> "$RAW/pf-tar"; echo >> "$RAW/pf-tar"
+        stat -c %s "$W/out.tar" > "$RAW/pf-tar-bytes"
+        sync "$W/out.tar"; rm -f "$W/out.tar"
+
+        [ -n "$cli" ] || continue
+        t0=$(now)
+        if xargs -d '\n' -n 1 "$WINBACKUP" read < "$LIST" > "$W/out.cli"; then
+            t1=$(now)
+            calc "$t1 - $t0" >> "$RAW/pf-cli"; echo >> "$RAW/pf-cli"
+        else
+            note "case 2: winbackup read per file failed; CLI rows left out"; cli=; rm -f "$RAW/pf-cli"
+        fi
+        sync "$W/out.cli"; rm -f "$W/out.cli"
+    done
+    cd "$W" || exit 1
+    if [ -s "$RAW/pf-tar" ] && [ -s "$RAW/pf-driver" ]; then
+        d=$(median < "$RAW/pf-driver"); t=$(median < "$RAW/pf-tar")
+        row perfile "wb_backup_path loop" files_per_s "$(calc "$NSMALL / $d")" files/s
+        row perfile "tar --xattrs -cf" files_per_s "$(calc "$NSMALL / $t")" files/s
+        row perfile "wb_backup_path loop/tar" ratio "$(calc "$t / $d")" x
+        if [ -s "$RAW/pf-cli" ]; then
+            c=$(median < "$RAW/pf-cli")
+            row perfile "winbackup read per file (CLI + fork)" files_per_s "$(calc "$NSMALL / $c")" files/s
+            row perfile "CLI per file/tar" ratio "$(calc "$t / $c")" x
+        fi
+        row perfile "wb_backup_path loop" output_bytes "$(cat "$RAW/pf-driver-bytes")" bytes
+        row perfile "tar --xattrs -cf" output_bytes "$(cat "$RAW/pf-tar-bytes")" bytes
+        note "Case 2: $NSMALL files of 1-16 KiB, each with user.DosStream.s:\$DATA and user.note, warm cache; output to a file on the same disk (fsynced untimed). Ratio = tar time / winbackup time (above 1: winbackup faster). The CLI row forks one \`winbackup read\` per file (xargs -n 1)."
+    fi
+fi
+rm -rf "$SMALL" "$LIST"
+
+# ------------------------------------------------------- case 3: sparse
+log "case 3: 16 GiB sparse file with 64 x 1 MiB of data"
+SPARSE=$W/sparse.dat DENSE=$W/dense.dat
+truncate -s 16G "$SPARSE"
+for i in $(seq 0 63); do
+    dd if="$BIGFILE" of="$SPARSE" bs=1M skip=$((i % (BIG / MiB))) seek=$((i * 256)) count=1 conv=notrunc status=none
+done
+# the dense twin holds the same 64 ranges, written the same way (1 MiB
+# writes), so both files have the same page cache layout
+for i in $(seq 0 63); do
+    dd if="$BIGFILE" of="$DENSE" bs=1M skip=$((i % (BIG / MiB))) seek=$i count=1 conv=notrunc status=none
+done
+sync "$SPARSE" "$DENSE"
+cat "$DENSE" > /dev/null
+"$THROUGHPUT" read-backup $MiB "$SPARSE" > /dev/null   # warm the data ranges
+for i in $(seq "$REPS"); do
+    "$THROUGHPUT" read-backup $MiB "$SPARSE" > "$RAW/out" || { note "case 3: BackupRead failed"; break; }
+    field seconds < "$RAW/out" >> "$RAW/sp-backup"
+    field rchar < "$RAW/out" > "$RAW/sp-rchar"
+    field bytes < "$RAW/out" > "$RAW/sp-bytes"
+    "$THROUGHPUT" read-plain $MiB "$DENSE" > "$RAW/out" || break
+    field seconds < "$RAW/out" >> "$RAW/sp-plain"
+done
+if [ -s "$RAW/sp-plain" ]; then
+    b=$(median < "$RAW/sp-backup"); p=$(median < "$RAW/sp-plain")
+    row sparse "BackupRead 16 GiB sparse (1 MiB buffer)" seconds "$b" s
+    row sparse "read 64 MiB dense (1 MiB buffer)" seconds "$p" s
+    row sparse "BackupRead sparse/read dense" ratio "$(calc "$b / $p")" x
+    row sparse "BackupRead 16 GiB sparse" bytes_read_syscalls "$(cat "$RAW/sp-rchar")" bytes
+    row sparse "BackupRead 16 GiB sparse" stream_bytes "$(cat "$RAW/sp-bytes")" bytes
+    note "Case 3: ratio = BackupRead time / plain read time (goal: at most 2). bytes_read_syscalls is rchar from /proc/self/io of the BackupRead process: $((64 * MiB)) means no hole was read."
+fi
+rm -f "$SPARSE" "$DENSE"
+
+# ------------------------------------------------------- case 4: File History
+TARBALL=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
+TREE=
+if [ -z "$TARBALL" ]; then
+    note "Case 4 and 5 skipped: no /usr/src/linux-source-*.tar.xz (apt-get install linux-source)"
+else
+    log "case 4: extracting $(basename "$TARBALL")${QUICK:+ (subset: $FH_SUBSET)}"
+    top=$(basename "$TARBALL" .tar.xz)
+    mkdir -p "$W/tree"
+    members=
+    for d in $FH_SUBSET; do members="$members $top/$d"; done
+    tar -xJf "$TARBALL" -C "$W/tree" $members || note "case 4: extraction failed"
+    TREE=$W/tree/$top
+    NFILES=$(find "$TREE" -type f | wc -l)
+    TREEBYTES=$(du -sb "$TREE" | cut -f1)
+    row filehistory tree files "$NFILES" files
+    row filehistory tree size "$TREEBYTES" bytes
+    find "$TREE" -type f | sort | awk -v n="$NFILES" 'NR % int(n / 100) == 0 && c < 100 { print; c++ }' > "$W/touch.list"
+fi
+
+# /usr/bin/time -v into $RAW/time; prints "wall rss"
+timed() {
+    /usr/bin/time -v -o "$RAW/time" "$@" > "$RAW/cmd.out" 2>&1
+    local rc=$?
+    [ $rc -eq 0 ] || { log "$* failed ($rc):"; tail -5 "$RAW/cmd.out" >&2; }
+    awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + a[i] }
+                /Maximum resident set size/ { r = $2 } END { print w, r }' "$RAW/time"
+    return $rc
+}
+touch100() { while read -r f; do echo "/* bench $1 */" >> "$f"; done < "$W/touch.list"; }
+warm_tree() { tar -cf - "$TREE" 2>/dev/null | cat > /dev/null; }
+
+export RESTIC_PASSWORD=wbbench RESTIC_CACHE_DIR=$W/restic-cache
+export BORG_BASE_DIR=$W/borg-base BORG_PASSPHRASE= BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
+
+fh_env() { env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$@"; }
+# tool_setup TOOL TARGET; tool_cycle TOOL TARGET N
+tool_setup() {
+    rm -rf "$2" "$W/fh-home" "$W/restic-cache" "$W/borg-base"
+    case $1 in
+    filehistory)
+        mkdir -p "$2" "$W/fh-home/run" &&
+        fh_env "$FILEHISTORY" config target "$2" > /dev/null &&
+        fh_env "$FILEHISTORY" config add-folder "$TREE" > /dev/null ;;
+    rsync) mkdir -p "$2" ;;
+    restic) restic init -q -r "$2" > /dev/null ;;
+    borg) borg init -e none "$2" ;;
+    esac
+}
+tool_cycle() {
+    case $1 in
+    filehistory) sleep 1; timed env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$FILEHISTORY" run-cycle ;;
+    rsync) timed rsync -a "$TREE/" "$2/" ;;
+    restic) timed restic backup -q -r "$2" "$TREE" ;;
+    borg) timed borg create "$2::c$3" "$TREE" ;;
+    esac
+}
+
+TOOLS="filehistory rsync restic borg"
+if [ -n "$TREE" ] && [ ! -x "$FILEHISTORY" ]; then
+    note "Case 4: File History engine rows skipped: $FILEHISTORY is not built."
+    TOOLS="rsync restic borg"
+fi
+for tool in $TOOLS; do
+    [ -n "$TREE" ] || break
+    case $tool in filehistory) ;; *) command -v ${tool%% *} >/dev/null || { note "Case 4: $tool skipped (not installed)"; continue; } ;; esac
+    log "case 4: $tool, $REPS_FH runs"
+    tgt=$W/target-$tool
+    ok=1
+    for i in $(seq "$REPS_FH"); do
+        warm_tree
+        tool_setup $tool "$tgt" || { ok=; note "Case 4: $tool setup failed"; break; }
+        step=0
+        for s in first nochange touch100; do
+            [ $s = touch100 ] && touch100 "$tool $i"
+            step=$((step + 1))
+            r=$(tool_cycle $tool "$tgt" "$i$step") || { ok=; note "Case 4: $tool $s failed"; break 2; }
+            echo "${r% *}" >> "$RAW/fh-$tool-$s-wall"
+            echo "${r#* }" >> "$RAW/fh-$tool-$s-rss"
+            du -sb "$tgt" | cut -f1 >> "$RAW/fh-$tool-$s-size"
+        done
+    done
+    [ -n "$ok" ] || continue
+    label=$tool
+    [ $tool = filehistory ] && label="filehistory run-cycle"
+    [ $tool = borg ] && label="borg create"
+    [ $tool = restic ] && label="restic backup"
+    [ $tool = rsync ] && label="rsync -a"
+    for s in first nochange touch100; do
+        row "fh-$s" "$label" wall "$(median < "$RAW/fh-$tool-$s-wall")" s
+        row "fh-$s" "$label" peak_rss "$(median < "$RAW/fh-$tool-$s-rss")" KiB
+        row "fh-$s" "$label" target_size "$(median < "$RAW/fh-$tool-$s-size")" bytes
+    done
+    rm -rf "$tgt"
+done
+if [ -n "$TREE" ]; then
+    for s in first nochange touch100; do
+        f=$RAW/fh-filehistory-$s-wall
+        [ -s "$f" ] || continue
+        for t in rsync restic borg; do
+            [ -s "$RAW/fh-$t-$s-wall" ] || continue
+            row "fh-$s" "filehistory/$t" wall_ratio "$(calc "$(median < "$f") / $(median < "$RAW/fh-$t-$s-wall")")" x
+        done
+    done
+    note "Case 4: tree = Debian's $(basename "${TARBALL:-none}") ${QUICK:+(subset: $FH_SUBSET) }with a warm page cache, targets on the same disk; steps: first backup into an empty target, a cycle with no change, a cycle after appending a line to 100 files. Wall time and peak RSS from /usr/bin/time -v, target size from du -sb after the step. restic 0.14 always encrypts (RESTIC_PASSWORD=wbbench); borg repos use -e none (default lz4 compression); rsync keeps one copy, no versions. wall_ratio = File History time / the other tool's time (below 1: File History faster)."
+fi
+
+# ------------------------------------------------------- case 5: low-priority I/O
+if [ -n "$TREE" ] && [ -x "$FILEHISTORY" ]; then
+    log "case 5: competing direct-I/O reader with a File History cycle normal / low priority"
+    # drop the tree's pages (only these files) so the cycle reads the disk
+    drop_tree() {
+        python3 - "$TREE" <<'EOF'
+import os, sys
+for d, _, files in os.walk(sys.argv[1]):
+    for n in files:
+        try:
+            fd = os.open(os.path.join(d, n), os.O_RDONLY)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            os.close(fd)
+        except OSError:
+            pass
+EOF
+    }
+    # the competitor: dd of the big file with O_DIRECT, again and again for
+    # LP_WINDOW seconds; prints its throughput in bytes/s
+    competitor() {
+        local end=$(($(date +%s) + LP_WINDOW))
+        while [ "$(date +%s)" -lt $end ]; do
+            dd if="$BIGFILE" of=/dev/null bs=1M iflag=direct 2>&1 | awk '/bytes/ { for (i = 1; i <= NF; i++) if ($i == "s,") print $1, $(i - 1) }'
+        done | awk '{ b += $1; s += $2 } END { printf "%.0f\n", b / s }'
+    }
+    cycles() {   # $1: prefix command; first backups back to back until $W/stop exists
+        while [ ! -e "$W/stop" ]; do
+            rm -rf "$W/target-lp" "$W/fh-home"
+            mkdir -p "$W/target-lp" "$W/fh-home/run"
+            fh_env "$FILEHISTORY" config target "$W/target-lp" > /dev/null
+            fh_env "$FILEHISTORY" config add-folder "$TREE" > /dev/null
+            drop_tree
+            fh_env $1 "$FILEHISTORY" run-cycle > /dev/null 2>&1 &
+            echo $! > "$W/cycle.pid"
+            wait $!
+        done
+    }
+    # contended: the reader starts once a cycle is under way; the loop ends
+    # after the cycle it is in (waited for, so nothing is left running)
+    contended() {
+        rm -f "$W/stop"
+        cycles "$1" & local cpid=$!
+        sleep 1; competitor
+        touch "$W/stop"
+        kill "$(cat "$W/cycle.pid")" 2>/dev/null   # the run-cycle started above
+        wait $cpid; sync -f "$W"
+    }
+    for i in $(seq "$REPS_LP"); do
+        competitor >> "$RAW/lp-solo"
+        contended "" >> "$RAW/lp-normal"
+        contended "ionice -c3 nice -n19" >> "$RAW/lp-low"
+    done
+    rm -rf "$W/target-lp"
+    solo=$(median < "$RAW/lp-solo"); nrm=$(median < "$RAW/lp-normal"); low=$(median < "$RAW/lp-low")
+    row lowprio "dd O_DIRECT reader alone" throughput "$(calc "$solo / $MiB")" MiB/s
+    row lowprio "reader with cycle (normal)" throughput "$(calc "$nrm / $MiB")" MiB/s
+    row lowprio "reader with cycle (ionice -c3 nice -n19)" throughput "$(calc "$low / $MiB")" MiB/s
+    row lowprio "reader share (cycle normal)" ratio "$(calc "$nrm / $solo")" x
+    row lowprio "reader share (cycle low priority)" ratio "$(calc "$low / $solo")" x
+    note "Case 5: competitor = dd of the $((BIG / MiB)) MiB file with O_DIRECT (1 MiB blocks), repeated for ${LP_WINDOW} s, while first-backup cycles of the tree run back to back (the tree's pages dropped with POSIX_FADV_DONTNEED before each, so the cycle reads the disk). Low priority = \`ionice -c3 nice -n19 filehistory run-cycle\`, what the service does for \`backup --low-priority\` (idle I/O class + nice 19 on the cycle process). The I/O scheduler is the one in the environment rows; it was not changed. Buffered writes of the cycle are flushed by kernel writeback threads, which the idle class does not cover."
+else
+    note "Case 5 skipped: needs the linux-source tree and build/filehistory."
+fi
+
+# ------------------------------------------------------- outputs
+T_END=$(date +%s)
+row run total duration "$((T_END - T_START))" s
+{ echo "case,variant,metric,value,unit"; cat "$CSV.tmp"; } > "$CSV"
+rm -f "$CSV.tmp"
+cp "$NOTES" "$RESULTS/$stamp.notes"
+echo "- Spread rows: (slowest - fastest) / median of the timed loop over the runs of a variant, in percent." >> "$RESULTS/$stamp.notes"
+sh "$srcdir/bench/plot.sh" "$CSV" "$RESULTS/$stamp.notes" || log "plotting failed"
+log "done in $((T_END - T_START)) s: $CSV"
