@@ -2,10 +2,10 @@
 # Side-by-side benchmarks of libwinbackup, the Wine DLL and the File History
 # engine (`make bench`; see bench/README.md).
 #
-# Debian packages this needs (besides the build's own):
-#   gnuplot-nox rsync restic borgbackup time linux-source xz-utils tar
-#   util-linux (ionice) coreutils findutils python3 (xattrs, fadvise)
-#   wine64 (optional: the Wine rows; skipped with a note without it)
+# Debian packages this needs besides the build's own are listed in
+# bench/packages and installed at start when missing (as root): gnuplot-nox,
+# rsync, restic, borgbackup, time, linux-source, xz-utils, util-linux
+# (ionice).  wine64 is optional: the Wine rows are skipped with a note.
 #
 # Environment: O (build dir, default build), QUICK=1 (small sizes, < 3 min),
 # WBBENCH_DIR (work directory on the disk under test, default /var/tmp/wbbench,
@@ -61,6 +61,15 @@ field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p"; }   # key=value from a driver'
 for need in "$THROUGHPUT" "$PERFILE" "$WINBACKUP"; do
     [ -x "$need" ] || { log "$need is not built (make bench builds it)"; exit 1; }
 done
+# The tools compared against (bench/packages): installed when missing and
+# when we may (root), so `make bench QUICK=1` runs on a fresh machine.
+missing=$(for p in $(cat "$(dirname "$0")/packages"); do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
+    log "installing: $missing"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null; } ||
+        log "could not install: $missing (the cases that need them are skipped)"
+fi
 command -v gnuplot >/dev/null || { log "gnuplot is missing: apt-get install gnuplot-nox"; exit 1; }
 
 rm -rf "$W"
