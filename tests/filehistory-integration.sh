@@ -50,7 +50,9 @@ printf 'excluded\n' > "$D/skipme/secret.txt"
 cp "$D/report.docx" "$W/report.v1"
 
 # --- not configured
-"$F" daemon > "$W/daemon.log" 2>&1 &
+# FILEHISTORY_BATCH_FILES (fh_cycle.c, tests only): the service's cycles flush
+# every 16 copies so that STOP lands between and inside batch flushes
+FILEHISTORY_BATCH_FILES=16 "$F" daemon > "$W/daemon.log" 2>&1 &
 daemon_pid=$!
 i=0; while [ ! -s "$FILEHISTORY_ENDPOINT" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "service writes its endpoint file" test -s "$FILEHISTORY_ENDPOINT"
@@ -111,18 +113,26 @@ check "restore without --at brings back the newest version in place" grep -q 've
 check "restore before the first version fails" test $? -ne 0
 
 # --- kill -9 during run-cycle, then a clean cycle
+# Batches of 7 copies (FILEHISTORY_BATCH_FILES): the kill lands after some
+# batches and maybe inside a flush; while the cycle runs, every version row
+# must already name a file at its final place.
 mkdir -p "$D/bulk"
 i=0; while [ $i -lt 400 ]; do head -c 20000 /dev/urandom > "$D/bulk/f$i.bin"; i=$((i + 1)); done
 sleep 1
-"$F" run-cycle > /dev/null 2>&1 &
+FILEHISTORY_BATCH_FILES=7 "$F" run-cycle > /dev/null 2>&1 &
 rc_pid=$!
-i=0
+i=0 early=0 seen=0
 while [ $i -lt 200 ]; do
-    n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM versions v JOIN files f ON f.id = v.file_id WHERE f.path LIKE '%/bulk/%'" 2>/dev/null)
-    [ "${n:-0}" -ge 5 ] && break
-    sleep 0.05; i=$((i + 1))
+    sqlite3 "$DB" "SELECT stored FROM versions v JOIN files f ON f.id = v.file_id WHERE f.path LIKE '%/bulk/%'" \
+        > "$W/live.txt" 2>/dev/null
+    n=$(wc -l < "$W/live.txt")
+    while IFS= read -r s; do [ -f "$R/$s" ] || early=$((early + 1)); done < "$W/live.txt"
+    [ "$n" -gt "$seen" ] && seen=$n
+    [ "$n" -ge 5 ] && break
+    sleep 0.02; i=$((i + 1))
 done
 kill -9 $rc_pid 2>/dev/null; wait $rc_pid 2>/dev/null
+check "while the cycle ran, no version row preceded its file ($early early of $seen rows seen)" test $early -eq 0
 nk=$(sqlite3 "$DB" "SELECT COUNT(*) FROM versions v JOIN files f ON f.id = v.file_id WHERE f.path LIKE '%/bulk/%'")
 if [ "$nk" -gt 0 ] && [ "$nk" -lt 400 ]; then ok "run-cycle killed mid-way ($nk of 400 copied)"; else skp "kill -9 did not land mid-way ($nk of 400)"; fi
 check "catalog integrity after kill -9" test "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok

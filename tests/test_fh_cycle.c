@@ -8,6 +8,9 @@
  * Windows path would not fit MAX_PATH goes under Data/$OF/.
  */
 #include "testutil.h"
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
@@ -345,6 +348,212 @@ static void test_restore_and_cleanup(void **state)
     assert_int_equal(fh_cleanup(&e->cfg, 1, msg, sizeof(msg)), 0);
 }
 
+/* The rows of a batch against the disk, from a connection of our own. */
+struct flush_probe
+{
+    struct env *e;
+    int crash_step;             /* crash after this step ... */
+    int crash_batch;            /* ... of this batch (1-based); 0: never */
+    int batch;                  /* batches that reached FH_FLUSH_SYNCED */
+    int calls;
+    int bad;                    /* rows seen without their file */
+    int cancel;                 /* cancel the cycle after the first batch is committed */
+    pthread_t walker;           /* the thread running the cycle */
+};
+
+/* The cancel flag is set by a signal handler on the cycle's thread, as in
+ * `filehistory run-cycle` (the hook runs on the flusher thread). */
+static volatile sig_atomic_t cancel_flag;
+static void on_test_signal(int sig) { (void)sig; cancel_flag = 1; }
+
+/* Rows whose file is not at its final place; -1 when the catalog cannot be
+ * read.  No cmocka assertion: the flush hook runs on the cycle's flusher thread. */
+static long long rows_without_files(struct env *e, long long *rows)
+{
+    char db[4500], path[8192];
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    long long bad = 0;
+    struct stat sb;
+
+    *rows = 0;
+    snprintf(db, sizeof(db), "%s/Configuration/Catalog.sqlite", e->root);
+    if (sqlite3_open(db, &h) != SQLITE_OK) { sqlite3_close(h); return -1; }
+    if (sqlite3_prepare_v2(h, "SELECT stored FROM versions", -1, &st, NULL) != SQLITE_OK)
+    {
+        sqlite3_close(h);
+        return -1;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW)
+    {
+        snprintf(path, sizeof(path), "%s/%s", e->root, (const char *)sqlite3_column_text(st, 0));
+        if (lstat(path, &sb) || !S_ISREG(sb.st_mode)) bad++;
+        (*rows)++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return bad;
+}
+
+/* Every versions row names a file at its final place; returns the row count. */
+static long long rows_with_files(struct env *e)
+{
+    long long rows;
+    assert_int_equal(rows_without_files(e, &rows), 0);
+    return rows;
+}
+
+static long long count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    long long n = 0;
+    if (!d) return 0;
+    while ((de = readdir(d)))
+    {
+        char child[8192];
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        snprintf(child, sizeof(child), "%s/%s", dir, de->d_name);
+        if (de->d_type == DT_DIR) n += count_files(child);
+        else n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static int probe_hook(void *ctx, int step)
+{
+    struct flush_probe *p = ctx;
+    long long rows;
+    p->calls++;
+    if (step == FH_FLUSH_SYNCED) p->batch++;
+    if (rows_without_files(p->e, &rows)) p->bad++;   /* after every step, not only after the last */
+    if (p->cancel && step == FH_FLUSH_COMMITTED && p->batch == 1) pthread_kill(p->walker, SIGUSR1);
+    return p->batch == p->crash_batch && step == p->crash_step;
+}
+
+static void make_files(struct env *e, int n)
+{
+    char path[4400], text[32];
+    for (int i = 0; i < n; i++)
+    {
+        snprintf(path, sizeof(path), "%s/f%d.txt", e->src, i);
+        snprintf(text, sizeof(text), "file %d", i);
+        put(path, text);
+    }
+}
+
+/* A crash after each step of a batch flush: no row without its file, and
+ * the next cycle cleans up and backs up each file exactly once. */
+static void test_batch_crash_points(void **state)
+{
+    struct env *e = *state;
+    char staging[4500], data[4500];
+
+    snprintf(staging, sizeof(staging), "%s/Staging", e->root);
+    snprintf(data, sizeof(data), "%s/Data", e->root);
+    setenv("FILEHISTORY_BATCH_FILES", "2", 1);
+    make_files(e, 5);
+    {
+        struct fh_cycle_result first;
+        assert_int_equal(run(e, &first), FH_STATE_NO_ERROR);   /* 3 batches, no hook */
+        assert_int_equal(first.added, 5);
+        assert_int_equal(rows_with_files(e), 5);
+    }
+    for (int step = FH_FLUSH_SYNCED; step <= FH_FLUSH_COMMITTED; step++)
+    {
+        struct flush_probe p = { .e = e, .crash_step = step, .crash_batch = 2 };
+        struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
+        struct fh_cycle_result res;
+        long long expect = step == FH_FLUSH_COMMITTED ? 4 : 2, rows;
+
+        /* a new version of every file each round */
+        for (int i = 0; i < 5; i++)
+        {
+            char f[4500], text[64];
+            snprintf(f, sizeof(f), "%s/f%d.txt", e->src, i);
+            snprintf(text, sizeof(text), "file %d, round %d", i, step);
+            put(f, text);
+        }
+        rows = count_rows(e, "SELECT COUNT(*) FROM versions");
+        fh_cycle_run(&e->cfg, e->confdir, &opt, &res);
+        assert_int_equal(p.batch, 2);
+        assert_int_equal(p.bad, 0);
+        /* the first batch committed, the second only when the crash came after its commit */
+        assert_int_equal(rows_with_files(e) - rows, expect);
+        assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM pending"),
+                         step >= FH_FLUSH_PENDING && step < FH_FLUSH_COMMITTED ? 2 : 0);
+        assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM cycles WHERE state = 0"), 1);
+        /* copies of the crashed batch not yet renamed are in Staging/, and so is
+         * the fifth file's: the walk copied it while the second batch was flushed */
+        assert_int_equal(count_files(staging), (step <= FH_FLUSH_PENDING ? 2 : 0) + 1);
+
+        opt.flush_hook = NULL;
+        assert_int_equal(fh_cycle_run(&e->cfg, e->confdir, &opt, &res), FH_STATE_NO_ERROR);
+        assert_int_equal(res.added, 5 - (expect - 2) - 2);
+        assert_int_equal(count_files(staging), 0);
+        assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM pending"), 0);
+        rows = rows_with_files(e);
+        assert_int_equal(count_files(data), rows);   /* no orphan */
+        assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM cycles WHERE state = 0"), 0);
+    }
+    /* the first cycle and 5 rounds, each file once per round (completed by the cycle after the crash) */
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM versions"), 5 + 5 * 5);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM (SELECT file_id, cycle_id FROM versions"
+                                   " GROUP BY file_id, cycle_id HAVING COUNT(*) > 1)"), 0);
+    unsetenv("FILEHISTORY_BATCH_FILES");
+}
+
+/* Cancel after the first batch: the rest is discarded, nothing half-done. */
+static void test_batch_cancel(void **state)
+{
+    struct env *e = *state;
+    struct flush_probe p = { .e = e, .cancel = 1, .walker = pthread_self() };
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
+    struct fh_cycle_result res;
+    char staging[4500], data[4500];
+
+    snprintf(staging, sizeof(staging), "%s/Staging", e->root);
+    snprintf(data, sizeof(data), "%s/Data", e->root);
+    setenv("FILEHISTORY_BATCH_FILES", "3", 1);
+    make_files(e, 8);
+    cancel_flag = 0;
+    signal(SIGUSR1, on_test_signal);
+    opt.cancel = &cancel_flag;
+    fh_cycle_run(&e->cfg, e->confdir, &opt, &res);
+    signal(SIGUSR1, SIG_DFL);
+    assert_int_equal(cancel_flag, 1);
+    unsetenv("FILEHISTORY_BATCH_FILES");
+    assert_int_equal(p.batch, 1);
+    assert_int_equal(p.bad, 0);
+    assert_int_equal(res.added, 3);
+    assert_int_equal(rows_with_files(e), 3);
+    assert_int_equal(count_files(data), 3);
+    assert_int_equal(count_files(staging), 0);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM pending"), 0);
+    assert_int_equal(count_rows(e, "SELECT state FROM cycles"), FH_CYCLE_INTERRUPTED);
+}
+
+/* A file reported twice (itself and its folder) is copied once. */
+static void test_batch_duplicate_path(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1 };
+    char a[4400];
+    char *dirty[3];
+
+    snprintf(a, sizeof(a), "%s/a.txt", e->src);
+    put(a, "a");
+    dirty[0] = a; dirty[1] = e->src; dirty[2] = a;
+    opt.dirty = dirty;
+    opt.dirty_count = 3;
+    assert_int_equal(fh_cycle_run(&e->cfg, e->confdir, &opt, &res), FH_STATE_NO_ERROR);
+    assert_int_equal(res.examined, 3);
+    assert_int_equal(res.added, 1);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM versions"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -357,6 +566,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_and_cleanup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_crash_points, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_duplicate_path, setup, teardown),
     };
     /* versions carry xattrs: use the real disk rather than a tmpfs /tmp unless told otherwise */
     if (access("/var/tmp", W_OK) == 0) setenv("TMPDIR", "/var/tmp", 0);

@@ -182,6 +182,15 @@ int fh_catalog_end_cycle(struct fh_catalog *cat, long long cycle_id, int state, 
                          long long added, uint32_t status);
 /* Announce that `stored` is about to appear (before its rename into place). */
 int fh_catalog_add_pending(struct fh_catalog *cat, const char *stored, long long cycle_id);
+/* Group the calls between them into one transaction (BEGIN IMMEDIATE /
+ * COMMIT); rollback keeps the error message and does nothing outside one. */
+int fh_catalog_begin(struct fh_catalog *cat);
+int fh_catalog_commit(struct fh_catalog *cat);
+void fh_catalog_rollback(struct fh_catalog *cat);
+/* The version row and the end of its pending entry (inside a transaction:
+ * the caller's; its file must be durable at its place already). */
+int fh_catalog_add_version(struct fh_catalog *cat, long long file_id, long long cycle_id,
+                           const char *stored, time_t t, const struct stat *st);
 /* One transaction: the version row, and the end of its pending entry. */
 int fh_catalog_commit_version(struct fh_catalog *cat, long long file_id, long long cycle_id,
                               const char *stored, time_t t, const struct stat *st);
@@ -234,7 +243,19 @@ struct fh_cycle_options
     size_t dirty_count;
     volatile sig_atomic_t *cancel;  /* set asynchronously to stop between files */
     int progress_fd;                /* -1, or a terminal to draw progress on */
+    /* Tests only (NULL otherwise): called after each step of a batch flush
+     * (FH_FLUSH_*); a non-zero return abandons the cycle right there, as a
+     * kill -9 would (nothing cleaned up, the cycle stays "running"). */
+    int (*flush_hook)(void *ctx, int step);
+    void *flush_ctx;
 };
+
+/* Steps of a batch flush, in order (see fh_cycle.c) */
+#define FH_FLUSH_SYNCED    1    /* staged copies durable */
+#define FH_FLUSH_PENDING   2    /* their pending entries committed */
+#define FH_FLUSH_RENAMED   3    /* renamed into Data/ */
+#define FH_FLUSH_DURABLE   4    /* the renames durable */
+#define FH_FLUSH_COMMITTED 5    /* the version rows committed */
 
 struct fh_cycle_result
 {

@@ -10,12 +10,16 @@
  *   pending(stored, cycle_id)       version files that may exist without a row
  *   status(key, value)              protection state mirror (state, protected_until)
  *
- * Invariant: every versions row names a file that exists.  A version row is
- * inserted only after its file was fsync'ed and renamed into place, in the
- * same transaction that ends its pending entry; a version is deleted by
- * moving it to pending (one transaction) before its file is unlinked.  So a
- * crash at any point leaves at most the files listed in pending without a
- * row, and fh_catalog_recover hands those to the caller to delete.
+ * Invariant: every versions row names a file that exists.  A pending entry
+ * is committed before its file is renamed into place; a version row is
+ * inserted only after its file's data and its rename into place are durable,
+ * in the same transaction that ends its pending entry; a version is deleted
+ * by moving it to pending (one transaction) before its file is unlinked.  So
+ * a crash at any point leaves at most the files listed in pending without a
+ * row, and fh_catalog_recover hands those to the caller to delete.  A cycle
+ * announces and commits many files at once (fh_catalog_begin/commit around
+ * fh_catalog_add_pending and fh_catalog_add_version, see fh_cycle.c): the
+ * rules hold per file, the transactions only group them.
  *
  * WAL journal with synchronous=FULL: a committed row survives a power loss,
  * and readers (versions, status) do not block a running cycle.
@@ -27,9 +31,18 @@
 
 #include "fh.h"
 
+/* The statements a cycle runs once per file, prepared once per catalog:
+ * preparing costs more than running them. */
+enum cached_stmt
+{
+    STMT_FILE_ID, STMT_FILE_INSERT, STMT_LATEST, STMT_VERSION_AT, STMT_ADD_PENDING,
+    STMT_DELETE_PENDING, STMT_ADD_VERSION, STMT_COUNT
+};
+
 struct fh_catalog
 {
     sqlite3 *db;
+    sqlite3_stmt *cached[STMT_COUNT];
 };
 
 static const char schema_sql[] =
@@ -73,6 +86,7 @@ fail:
 void fh_catalog_close(struct fh_catalog *cat)
 {
     if (!cat) return;
+    for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(cat->cached[i]);
     sqlite3_close(cat->db);
     free(cat);
 }
@@ -99,9 +113,36 @@ static sqlite3_stmt *prepare(struct fh_catalog *cat, const char *sql)
     return st;
 }
 
+/* A cached statement, reset and without bindings; the caller resets it
+ * after use (a statement left stepping would hold its read transaction). */
+static sqlite3_stmt *cached(struct fh_catalog *cat, enum cached_stmt which, const char *sql)
+{
+    sqlite3_stmt *st = cat->cached[which];
+    if (!st) return cat->cached[which] = prepare(cat, sql);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
 static int exec(struct fh_catalog *cat, const char *sql)
 {
     return sqlite3_exec(cat->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int fh_catalog_begin(struct fh_catalog *cat)
+{
+    return exec(cat, "BEGIN IMMEDIATE");
+}
+
+int fh_catalog_commit(struct fh_catalog *cat)
+{
+    return exec(cat, "COMMIT");
+}
+
+void fh_catalog_rollback(struct fh_catalog *cat)
+{
+    /* keeps the error of the failed statement for fh_catalog_errmsg */
+    if (!sqlite3_get_autocommit(cat->db)) exec(cat, "ROLLBACK");
 }
 
 int fh_catalog_file_id(struct fh_catalog *cat, const char *path, int create, long long *id)
@@ -111,17 +152,17 @@ int fh_catalog_file_id(struct fh_catalog *cat, const char *path, int create, lon
 
     *id = 0;
     if (!fh_path_is_valid(path)) return -1;
-    if (!(st = prepare(cat, "SELECT id FROM files WHERE path = ?1"))) return -1;
+    if (!(st = cached(cat, STMT_FILE_ID, "SELECT id FROM files WHERE path = ?1"))) return -1;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return -1;
     if (*id || !create) return 0;
-    if (!(st = prepare(cat, "INSERT INTO files(path) VALUES(?1)"))) return -1;
+    if (!(st = cached(cat, STMT_FILE_INSERT, "INSERT INTO files(path) VALUES(?1)"))) return -1;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE) return -1;
     *id = sqlite3_last_insert_rowid(cat->db);
     return 0;
@@ -150,32 +191,32 @@ void fh_version_free(struct fh_version *v)
     v->stored = NULL;
 }
 
-static int one_version(struct fh_catalog *cat, const char *sql, const char *path, time_t at,
-                       struct fh_version *v)
+static int one_version(struct fh_catalog *cat, enum cached_stmt which, const char *sql, const char *path,
+                       time_t at, struct fh_version *v)
 {
     sqlite3_stmt *st;
     int rc, ret;
 
     memset(v, 0, sizeof(*v));
-    if (!(st = prepare(cat, sql))) return -1;
+    if (!(st = cached(cat, which, sql))) return -1;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) ret = read_version(st, v) ? -1 : 1;
     else ret = rc == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return ret;
 }
 
 int fh_catalog_latest(struct fh_catalog *cat, const char *path, struct fh_version *v)
 {
-    return one_version(cat, "SELECT " VERSION_COLUMNS " FROM versions v JOIN files f ON f.id = v.file_id"
+    return one_version(cat, STMT_LATEST, "SELECT " VERSION_COLUMNS " FROM versions v JOIN files f ON f.id = v.file_id"
                        " WHERE f.path = ?1 ORDER BY v.version_time DESC, v.id DESC LIMIT 1", path, 0, v);
 }
 
 int fh_catalog_version_at(struct fh_catalog *cat, const char *path, time_t at, struct fh_version *v)
 {
-    return one_version(cat, "SELECT " VERSION_COLUMNS " FROM versions v JOIN files f ON f.id = v.file_id"
+    return one_version(cat, STMT_VERSION_AT, "SELECT " VERSION_COLUMNS " FROM versions v JOIN files f ON f.id = v.file_id"
                        " WHERE f.path = ?1 AND v.version_time <= ?2"
                        " ORDER BY v.version_time DESC, v.id DESC LIMIT 1", path, at, v);
 }
@@ -278,37 +319,36 @@ int fh_catalog_last_cycle(struct fh_catalog *cat, long long *id, int *state, int
 
 int fh_catalog_add_pending(struct fh_catalog *cat, const char *stored, long long cycle_id)
 {
-    sqlite3_stmt *st = prepare(cat, "INSERT OR REPLACE INTO pending(stored, cycle_id) VALUES(?1, ?2)");
+    sqlite3_stmt *st = cached(cat, STMT_ADD_PENDING, "INSERT OR REPLACE INTO pending(stored, cycle_id) VALUES(?1, ?2)");
     int rc;
     if (!st) return -1;
     sqlite3_bind_text(st, 1, stored, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, cycle_id);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int delete_pending(struct fh_catalog *cat, const char *stored)
 {
-    sqlite3_stmt *st = prepare(cat, "DELETE FROM pending WHERE stored = ?1");
+    sqlite3_stmt *st = cached(cat, STMT_DELETE_PENDING, "DELETE FROM pending WHERE stored = ?1");
     int rc;
     if (!st) return -1;
     sqlite3_bind_text(st, 1, stored, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int fh_catalog_commit_version(struct fh_catalog *cat, long long file_id, long long cycle_id,
-                              const char *stored, time_t t, const struct stat *s)
+int fh_catalog_add_version(struct fh_catalog *cat, long long file_id, long long cycle_id,
+                           const char *stored, time_t t, const struct stat *s)
 {
     sqlite3_stmt *st;
     int rc;
 
-    if (exec(cat, "BEGIN IMMEDIATE")) return -1;
-    if (!(st = prepare(cat, "INSERT INTO versions(file_id, cycle_id, stored, version_time, size, mtime_ns,"
-                       " ctime_ns, inode) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")))
-        goto fail;
+    if (!(st = cached(cat, STMT_ADD_VERSION, "INSERT INTO versions(file_id, cycle_id, stored, version_time, size,"
+                      " mtime_ns, ctime_ns, inode) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")))
+        return -1;
     sqlite3_bind_int64(st, 1, file_id);
     sqlite3_bind_int64(st, 2, cycle_id);
     sqlite3_bind_text(st, 3, stored, -1, SQLITE_STATIC);
@@ -318,13 +358,20 @@ int fh_catalog_commit_version(struct fh_catalog *cat, long long file_id, long lo
     sqlite3_bind_int64(st, 7, (sqlite3_int64)s->st_ctim.tv_sec * 1000000000 + s->st_ctim.tv_nsec);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)s->st_ino);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE || delete_pending(cat, stored)) goto fail;
-    if (exec(cat, "COMMIT")) goto fail;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE && !delete_pending(cat, stored) ? 0 : -1;
+}
+
+int fh_catalog_commit_version(struct fh_catalog *cat, long long file_id, long long cycle_id,
+                              const char *stored, time_t t, const struct stat *s)
+{
+    if (fh_catalog_begin(cat)) return -1;
+    if (fh_catalog_add_version(cat, file_id, cycle_id, stored, t, s) || fh_catalog_commit(cat))
+    {
+        fh_catalog_rollback(cat);
+        return -1;
+    }
     return 0;
-fail:
-    exec(cat, "ROLLBACK");
-    return -1;
 }
 
 int fh_catalog_recover(struct fh_catalog *cat, fh_pending_cb cb, void *ctx)

@@ -13,9 +13,51 @@
  *   4. visits every regular file below the protected folders (a full scan),
  *      or only the paths the change journal reported; a file whose size,
  *      mtime, ctime or inode differs from its newest version is copied with
- *      wb_copy_path(WB_SECURITY) into Staging/, fsync'ed, announced as pending,
- *      renamed to its place under Data/, and only then gets its version row;
- *   5. applies the retention policy and stores the protection state.
+ *      wb_copy_path(WB_SECURITY | WB_NO_SYNC) into Staging/ and joins the
+ *      current batch;
+ *   5. flushes a batch when it holds FH_BATCH_FILES files or FH_BATCH_BYTES
+ *      bytes, and at the end of the walk:
+ *        a. syncfs() on the target: every staged copy is durable;
+ *        b. one transaction: each file's row (created if new) and a pending
+ *           entry for each version file about to appear;
+ *        c. each copy renamed to its place under Data/ (mkdir -p first);
+ *        d. syncfs() again: the renames (and new directories) are durable;
+ *        e. one transaction: the version rows, ending their pending entries;
+ *      a batch is flushed by a thread of its own while the walk copies
+ *      the next one (one flush at a time; the thread has its own catalog
+ *      connection and reports its outcome in the batch, read after
+ *      pthread_join), so syncfs() waits and renames overlap the copies;
+ *   6. applies the retention policy and stores the protection state.
+ * So, per file as before batching, a version row is committed only once its
+ * file is durable at its final place, and a file appears under Data/ only
+ * once its pending entry is committed: a crash between any two steps leaves
+ * Staging/ leftovers (step 2 empties Staging/) or renamed files listed in
+ * pending (step 2 deletes them); never a row without its file.  Grouping
+ * turns ~8 syncs per file (file, directory, pending and version commits)
+ * into 2 syncfs and 2 commits per batch.  syncfs() also flushes unrelated
+ * dirty data of the target's file system; it is one journal commit instead
+ * of one per file, which is what made the first backup slow.
+ *
+ * Cancellation (StopBackup, SIGINT of run-cycle) is checked between files;
+ * a flush under way completes, and a cancelled cycle discards its unflushed batch (the staged copies are
+ * unlinked; they have no pending entry and no row), so the partial version
+ * of the cycle is what earlier batches committed.  The service's STOP kills
+ * the cycle instead: recovery (step 2, or fh_cycle_recover right away)
+ * discards the batch then.  A cycle stopped by an error (target full...)
+ * still flushes the copies already complete, as the per-file commits did.
+ * A file met twice in a cycle (a journal entry for it and for its folder)
+ * is copied once: both batches are checked before the catalog.
+ *
+ * Per file a cycle runs one catalog query (the newest version, by path, with
+ * statements prepared once per catalog: see fh_catalog.c), so a full scan
+ * without changes costs little more than the walk and the lstat()s.
+ *
+ * FILEHISTORY_BATCH_FILES=<n> (1..4096) in the environment overrides
+ * FH_BATCH_FILES; it exists for tests/filehistory-integration.sh, whose
+ * kill -9 must be able to land between and inside batches of a small tree
+ * (tests/test_fh_cycle.c stops a cycle after each flush step through
+ * fh_cycle_options.flush_hook instead).
+ *
  * Only regular files are versioned (symbolic links, devices and sockets
  * are not); the target itself and Data/ are never scanned even when they
  * lie below a protected folder.
@@ -33,11 +75,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include "winbackup/winbackup.h"
 #include "fh.h"
+
+#define FH_BATCH_FILES 512
+#define FH_BATCH_BYTES (64ll << 20)
+
+/* A copy in Staging/ waiting for its batch to be flushed. */
+struct staged_copy
+{
+    char *path;             /* the protected file */
+    char *stored;           /* its version, relative to root */
+    char *staged;           /* the copy, absolute */
+    long long file_id;      /* 0: not known yet (looked up or created at the flush) */
+    struct stat st;         /* lstat before the copy, recorded in the row */
+};
+
+/* The flusher thread writes only its batch's outcome (and the files and
+ * catalog rows of the batch); the walk reads it after pthread_join. */
+struct batch
+{
+    struct staged_copy *items;
+    size_t count;
+    long long bytes;
+    size_t *index;          /* open hash of the paths: item + 1, 0 = free */
+    long long added;        /* outcome: versions committed */
+    uint32_t state;         /* outcome: 0, or the FH_STATE that stops the cycle */
+    char message[256];
+    int crashed;            /* outcome: the test hook stopped the flush dead */
+};
 
 struct cycle
 {
@@ -52,6 +122,16 @@ struct cycle
     time_t t;
     unsigned long staged;   /* counter for staging names */
     uint32_t abort_state;   /* non-zero: stop the cycle with this FH_STATE */
+    int root_fd;            /* root, for syncfs() */
+    int staging_fd;         /* Staging/ */
+    struct fh_catalog *flush_cat;   /* the flusher's own connection */
+    struct batch batches[2];
+    struct batch *fill;     /* filled by the walk */
+    struct batch *inflight; /* flushed by the flusher thread meanwhile, or NULL */
+    pthread_t flusher;
+    size_t batch_max;
+    size_t index_size;      /* a power of two, >= 2 * batch_max */
+    int crashed;            /* a test's flush_hook abandoned the cycle */
 };
 
 uint32_t fh_state_from_errno(int error)
@@ -108,24 +188,238 @@ static int same_as_version(const struct stat *st, const struct fh_version *v)
            v->inode == (long long)st->st_ino;
 }
 
-static int fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), ret;
-    if (fd < 0) return -1;
-    ret = fsync(fd);
-    close(fd);
-    return ret;
-}
-
 static void set_message(struct cycle *c, const char *what, const char *path, const char *why)
 {
     snprintf(c->res->message, sizeof(c->res->message), "%s %s: %s", what, path, why);
 }
 
-/* A new version of path (st: its lstat before the copy). */
+/* The first error of a cycle is the one reported. */
+static void stop_with(struct cycle *c, uint32_t state, const char *what, const char *path, const char *why)
+{
+    if (c->abort_state) return;
+    c->abort_state = state;
+    set_message(c, what, path, why);
+}
+
+static int cancelled(struct cycle *c)
+{
+    return c->crashed || c->abort_state || (c->opt->cancel && *c->opt->cancel);
+}
+
+/* A test's flush_hook may stop the cycle dead after a step. */
+static int crash_after(struct cycle *c, struct batch *b, int step)
+{
+    if (c->opt->flush_hook && c->opt->flush_hook(c->opt->flush_ctx, step)) b->crashed = 1;
+    return b->crashed;
+}
+
+static void batch_error(struct batch *b, uint32_t state, const char *what, const char *path, const char *why)
+{
+    if (b->state) return;
+    b->state = state;
+    snprintf(b->message, sizeof(b->message), "%s %s: %s", what, path, why);
+}
+
+static size_t path_hash(const char *path)
+{
+    size_t h = 14695981039346656037ull;   /* FNV-1a */
+    while (*path) h = (h ^ (unsigned char)*path++) * 1099511628211ull;
+    return h;
+}
+
+static int in_batch(struct cycle *c, const struct batch *b, const char *path)
+{
+    size_t i = path_hash(path) & (c->index_size - 1);
+    for (; b->index[i]; i = (i + 1) & (c->index_size - 1))
+        if (!strcmp(b->items[b->index[i] - 1].path, path)) return 1;
+    return 0;
+}
+
+static int remove_stored(void *ctx, const char *stored);
+
+/* Remove a batch's copies from Staging/ and, for the first `placed`
+ * entries, from Data/ (their pending entries stay for recovery). */
+static void discard_copies(struct cycle *c, const struct batch *b, size_t placed)
+{
+    for (size_t i = 0; i < b->count; i++)
+    {
+        if (i >= placed) unlink(b->items[i].staged);
+        else remove_stored(c, b->items[i].stored);
+    }
+}
+
+static void reset_batch(struct cycle *c, struct batch *b)
+{
+    for (size_t i = 0; i < b->count; i++)
+    {
+        struct staged_copy *s = &b->items[i];
+        free(s->path); free(s->stored); free(s->staged);
+    }
+    b->count = 0;
+    b->bytes = 0;
+    b->added = 0;
+    b->state = 0;
+    b->message[0] = 0;
+    b->crashed = 0;
+    if (b->index) memset(b->index, 0, c->index_size * sizeof(*b->index));
+}
+
+/* Steps a-e of the header, on the flusher's catalog connection; the walk
+ * may run meanwhile (it reads the batch's paths, nothing else). */
+static void flush_batch(struct cycle *c, struct batch *b)
+{
+    struct fh_catalog *cat = c->flush_cat;
+    size_t n = b->count, placed, i = 0;
+    char *final = NULL, *dir = NULL;
+    int dir_fd = -1;
+
+    if (!n) return;
+    /* a. the data of every copy */
+    if (syncfs(c->root_fd))
+    {
+        batch_error(b, fh_state_from_errno(errno), "cannot write", c->staging, strerror(errno));
+        discard_copies(c, b, 0);
+        return;
+    }
+    if (crash_after(c, b, FH_FLUSH_SYNCED)) return;
+
+    /* b. announced before they appear: a crash after a rename leaves a file recovery finds */
+    if (fh_catalog_begin(cat)) goto catalog_error;
+    for (i = 0; i < n; i++)
+    {
+        struct staged_copy *s = &b->items[i];
+        if ((!s->file_id && fh_catalog_file_id(cat, s->path, 1, &s->file_id)) ||
+            fh_catalog_add_pending(cat, s->stored, c->cycle_id))
+            goto catalog_error;
+    }
+    if (fh_catalog_commit(cat)) goto catalog_error;
+    if (crash_after(c, b, FH_FLUSH_PENDING)) return;
+
+    /* c. into place; consecutive files mostly share their directory */
+    for (placed = 0; placed < n; placed++)
+    {
+        struct staged_copy *s = &b->items[placed];
+        char *slash;
+
+        if (!(final = fh_join(c->root, s->stored))) { errno = ENOMEM; break; }
+        slash = strrchr(final, '/');
+        *slash = 0;
+        if (!dir || strcmp(dir, final))
+        {
+            if (dir_fd >= 0) close(dir_fd);
+            dir_fd = -1;
+            free(dir);
+            dir = NULL;
+            if (fh_mkdir_p(final, 0700) || (dir_fd = open(final, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) break;
+            if (!(dir = strdup(final))) { errno = ENOMEM; break; }
+        }
+        *slash = '/';
+        /* relative to open directories: no walk down the long paths twice per file */
+        if (renameat(c->staging_fd, strrchr(s->staged, '/') + 1, dir_fd, slash + 1)) break;
+        free(final);
+        final = NULL;
+    }
+    if (placed < n)
+    {
+        batch_error(b, fh_state_from_errno(errno), "cannot write", final ? final : b->items[placed].stored,
+                    strerror(errno));
+        /* the copies already in place are complete: they still get their rows */
+        for (i = placed; i < n; i++) unlink(b->items[i].staged);
+    }
+    free(final);
+    free(dir);
+    if (dir_fd >= 0) close(dir_fd);
+    if (crash_after(c, b, FH_FLUSH_RENAMED)) return;
+
+    /* d. the renames, and the directories they needed */
+    if (placed && syncfs(c->root_fd))
+    {
+        batch_error(b, fh_state_from_errno(errno), "cannot write", c->root, strerror(errno));
+        discard_copies(c, b, placed);
+        return;
+    }
+    if (crash_after(c, b, FH_FLUSH_DURABLE)) return;
+
+    /* e. the rows */
+    if (placed)
+    {
+        i = 0;
+        if (fh_catalog_begin(cat)) goto rows_error;
+        for (i = 0; i < placed; i++)
+        {
+            struct staged_copy *s = &b->items[i];
+            if (fh_catalog_add_version(cat, s->file_id, c->cycle_id, s->stored, c->t, &s->st)) goto rows_error;
+        }
+        if (fh_catalog_commit(cat)) goto rows_error;
+    }
+    if (crash_after(c, b, FH_FLUSH_COMMITTED)) return;
+    b->added = placed;
+    return;
+
+catalog_error:
+    batch_error(b, fh_catalog_error_state(cat), "catalog error for", b->items[i < n ? i : 0].path,
+                fh_catalog_errmsg(cat));
+    fh_catalog_rollback(cat);
+    discard_copies(c, b, 0);
+    return;
+rows_error:
+    batch_error(b, fh_catalog_error_state(cat), "catalog error for", b->items[i < placed ? i : 0].path,
+                fh_catalog_errmsg(cat));
+    fh_catalog_rollback(cat);
+    discard_copies(c, b, placed);
+}
+
+/* Take in a flushed batch's outcome and empty it. */
+static void merge_batch(struct cycle *c, struct batch *b)
+{
+    if (b->crashed) c->crashed = 1;
+    if (b->state && !c->abort_state)
+    {
+        c->abort_state = b->state;
+        snprintf(c->res->message, sizeof(c->res->message), "%s", b->message);
+    }
+    c->res->added += b->added;
+    reset_batch(c, b);
+    progress(c, 1);
+}
+
+static void *flusher_main(void *arg)
+{
+    struct cycle *c = arg;
+    flush_batch(c, c->inflight);
+    return NULL;
+}
+
+static void wait_flush(struct cycle *c)
+{
+    if (!c->inflight) return;
+    pthread_join(c->flusher, NULL);
+    merge_batch(c, c->inflight);
+    c->inflight = NULL;
+}
+
+/* The walk goes on copying into the other batch while this one is flushed
+ * (its syncfs() waits and renames overlap the next copies); one flush at a time. */
+static void start_flush(struct cycle *c)
+{
+    struct batch *b = c->fill;
+
+    wait_flush(c);
+    if (cancelled(c)) return;   /* the walk stops; fh_cycle_run flushes or discards */
+    c->fill = b == &c->batches[0] ? &c->batches[1] : &c->batches[0];
+    c->inflight = b;
+    if (pthread_create(&c->flusher, NULL, flusher_main, c))
+    {
+        c->inflight = NULL;
+        flush_batch(c, b);
+        merge_batch(c, b);
+    }
+}
+
+/* A new version of path (st: its lstat before the copy): staged, then flushed with its batch. */
 static void copy_version(struct cycle *c, const char *path, const struct stat *st, long long file_id)
 {
-    char *stored = NULL, *final = NULL, *staged = NULL, *slash;
+    char *stored = NULL, *staged = NULL, *copy = NULL;
     char name[64];
     uint32_t err;
     int fd;
@@ -133,83 +427,73 @@ static void copy_version(struct cycle *c, const char *path, const struct stat *s
     if (!(stored = fh_data_relpath(path, c->t))) return;   /* unrepresentable name: skipped */
     if (fh_windows_length(c->root, stored) >= FH_WIN_MAX_PATH)
     {
-        if (!file_id && fh_catalog_file_id(c->cat, path, 1, &file_id)) goto catalog_error;
+        if (!file_id && fh_catalog_file_id(c->cat, path, 1, &file_id))
+        {
+            stop_with(c, fh_catalog_error_state(c->cat), "catalog error for", path, fh_catalog_errmsg(c->cat));
+            goto out;
+        }
         free(stored);
         if (!(stored = fh_overflow_relpath(path, file_id, c->t))) return;
     }
-    /* a source we cannot read is the source's problem, not the target's: skip it */
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) goto out;
-    close(fd);
-
+    if (c->fill->count >= c->batch_max) goto out;   /* full and not flushed: the walk is stopping */
     snprintf(name, sizeof(name), "%lld.%lu", c->cycle_id, ++c->staged);
-    if (!(staged = fh_join(c->staging, name)) || !(final = fh_join(c->root, stored))) goto out;
-    if ((err = wb_copy_path(path, staged, WB_SECURITY)))
+    if (!(staged = fh_join(c->staging, name)) || !(copy = strdup(path))) goto out;
+    /* durability is the flush's: one syncfs() for the whole batch */
+    if ((err = wb_copy_path(path, staged, WB_SECURITY | WB_NO_SYNC)))
     {
         struct stat again;
         unlink(staged);
         if (lstat(path, &again) || !S_ISREG(again.st_mode)) goto out;   /* vanished meanwhile */
         if (err == WB_ERROR_FILE_NOT_FOUND || err == WB_ERROR_PATH_NOT_FOUND) goto out;
-        c->abort_state = state_from_win32(err);
-        set_message(c, "cannot copy", path, wb_error_message(err));
+        /* a source we cannot read is the source's problem, not the target's: skip it
+         * (checked here rather than before every copy: an open per file costs) */
+        if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) goto out;
+        close(fd);
+        stop_with(c, state_from_win32(err), "cannot copy", path, wb_error_message(err));
         goto out;
     }
-    if (fsync_path(staged)) goto target_error;
-    slash = strrchr(final, '/');
-    *slash = 0;
-    if (fh_mkdir_p(final, 0700)) goto target_error;
-    *slash = '/';
-    if (!file_id && fh_catalog_file_id(c->cat, path, 1, &file_id)) goto catalog_error;
-    /* announced before it appears: a crash after the rename leaves a file recovery can find */
-    if (fh_catalog_add_pending(c->cat, stored, c->cycle_id)) goto catalog_error;
-    if (rename(staged, final)) goto target_error;
-    *slash = 0;
-    fh_fsync_dir(final);
-    *slash = '/';
-    if (fh_catalog_commit_version(c->cat, file_id, c->cycle_id, stored, c->t, st)) goto catalog_error;
-    c->res->added++;
-    progress(c, 1);
-    goto out;
+    {
+        struct batch *b = c->fill;
+        struct staged_copy *s = &b->items[b->count];
+        size_t h = path_hash(path) & (c->index_size - 1);
 
-target_error:
-    c->abort_state = fh_state_from_errno(errno);
-    set_message(c, "cannot write", final ? final : stored, strerror(errno));
-    if (staged) unlink(staged);
-    goto out;
-catalog_error:
-    c->abort_state = fh_catalog_error_state(c->cat);
-    set_message(c, "catalog error for", path, fh_catalog_errmsg(c->cat));
+        s->path = copy; s->stored = stored; s->staged = staged;
+        s->file_id = file_id;
+        s->st = *st;
+        while (b->index[h]) h = (h + 1) & (c->index_size - 1);
+        b->index[h] = ++b->count;
+        b->bytes += st->st_size;
+        copy = stored = staged = NULL;
+        /* a cancelled cycle discards its batch (fh_cycle_run) rather than flush it */
+        if ((b->count >= c->batch_max || b->bytes >= FH_BATCH_BYTES) && !cancelled(c)) start_flush(c);
+    }
 out:
-    free(stored); free(final); free(staged);
+    free(stored); free(staged); free(copy);
 }
 
 static void visit_file(struct cycle *c, const char *path)
 {
     struct stat st;
     struct fh_version v;
-    long long file_id;
+    long long file_id = 0;
     int found;
 
     if (lstat(path, &st) || !S_ISREG(st.st_mode)) return;
     c->res->examined++;
     progress(c, 0);
     if (!fh_path_is_valid(path)) return;
-    if (fh_catalog_file_id(c->cat, path, 0, &file_id)) { c->abort_state = fh_catalog_error_state(c->cat); return; }
-    if (file_id)
+    /* copied a moment ago, not committed yet */
+    if (in_batch(c, c->fill, path) || (c->inflight && in_batch(c, c->inflight, path))) return;
+    if ((found = fh_catalog_latest(c->cat, path, &v)) < 0) { c->abort_state = fh_catalog_error_state(c->cat); return; }
+    if (found)
     {
-        if ((found = fh_catalog_latest(c->cat, path, &v)) < 0) { c->abort_state = fh_catalog_error_state(c->cat); return; }
-        if (found)
-        {
-            int same = same_as_version(&st, &v);
-            fh_version_free(&v);
-            if (same) return;
-        }
+        int same = same_as_version(&st, &v);
+        file_id = v.file_id;
+        fh_version_free(&v);
+        if (same) return;
     }
+    /* not found: the file may still have a row (no version yet); the flush finds it */
     copy_version(c, path, &st, file_id);
-}
-
-static int cancelled(struct cycle *c)
-{
-    return c->abort_state || (c->opt->cancel && *c->opt->cancel);
 }
 
 static void walk_dir(struct cycle *c, const char *dir)
@@ -360,6 +644,47 @@ static void close_target(struct cycle *c)
     free(c->root); free(c->staging); free(c->target_real);
 }
 
+static int start_batches(struct cycle *c)
+{
+    const char *env = getenv("FILEHISTORY_BATCH_FILES");
+    char *end, *db;
+    unsigned long n;
+    int ret;
+
+    c->batch_max = FH_BATCH_FILES;
+    if (env && *env && (n = strtoul(env, &end, 10)) >= 1 && n <= 4096 && !*end) c->batch_max = n;
+    for (c->index_size = 1; c->index_size < 2 * c->batch_max; c->index_size *= 2) ;
+    for (int i = 0; i < 2; i++)
+    {
+        c->batches[i].items = calloc(c->batch_max, sizeof(*c->batches[i].items));
+        c->batches[i].index = calloc(c->index_size, sizeof(*c->batches[i].index));
+        if (!c->batches[i].items || !c->batches[i].index) return -1;
+    }
+    c->fill = &c->batches[0];
+    /* SQLite connections are not shared between threads */
+    if (!(db = fh_join(c->root, "Configuration/Catalog.sqlite"))) return -1;
+    ret = fh_catalog_open(db, &c->flush_cat);
+    free(db);
+    return ret;
+}
+
+static void end_batches(struct cycle *c)
+{
+    wait_flush(c);
+    /* a crashed cycle's copies stay on disk for recovery, as after a kill */
+    for (int i = 0; i < 2; i++)
+    {
+        reset_batch(c, &c->batches[i]);
+        free(c->batches[i].items); free(c->batches[i].index);
+        c->batches[i].items = NULL; c->batches[i].index = NULL;
+    }
+    fh_catalog_close(c->flush_cat);
+    c->flush_cat = NULL;
+    if (c->root_fd >= 0) close(c->root_fd);
+    if (c->staging_fd >= 0) close(c->staging_fd);
+    c->root_fd = c->staging_fd = -1;
+}
+
 uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
                       const struct fh_cycle_options *opt, struct fh_cycle_result *res)
 {
@@ -372,6 +697,7 @@ uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
     memset(&c, 0, sizeof(c));
     memset(res, 0, sizeof(*res));
     c.cfg = cfg; c.opt = opt; c.res = res;
+    c.root_fd = c.staging_fd = -1;
     if (!cfg->target_url)
     {
         snprintf(res->message, sizeof(res->message), "no target configured");
@@ -402,6 +728,20 @@ uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
         goto done;
     }
     res->cycle_id = c.cycle_id;
+    /* the cycle is recorded: a failure from here on ends it as failed */
+    if ((c.root_fd = open(c.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        (c.staging_fd = open(c.staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    {
+        c.abort_state = fh_state_from_errno(errno);
+        snprintf(res->message, sizeof(res->message), "%s: %s", c.root, strerror(errno));
+        goto walked;
+    }
+    if (start_batches(&c))
+    {
+        c.abort_state = c.flush_cat ? FH_STATE_TARGET_ACCESS_DENIED : fh_state_from_errno(errno);
+        snprintf(res->message, sizeof(res->message), "cannot prepare the copy batches");
+        goto walked;
+    }
 
     if (opt->full_scan)
     {
@@ -411,6 +751,27 @@ uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
     {
         for (size_t i = 0; i < opt->dirty_count && !cancelled(&c); i++) visit_path(&c, opt->dirty[i]);
     }
+    wait_flush(&c);
+    if (!c.crashed && opt->cancel && *opt->cancel)
+    {
+        discard_copies(&c, c.fill, 0);
+        reset_batch(&c, c.fill);
+    }
+    else if (!c.crashed)
+    {
+        flush_batch(&c, c.fill);
+        merge_batch(&c, c.fill);
+    }
+    if (c.crashed)
+    {
+        /* as if killed: nothing more is written, the next cycle recovers */
+        snprintf(res->message, sizeof(res->message), "abandoned by the flush hook");
+        end_batches(&c);
+        close_target(&c);
+        close(lock);
+        return res->state;
+    }
+walked:
     progress(&c, 1);
     if (c.opt->progress_fd >= 0) fh_write_all(c.opt->progress_fd, "\n", 1);
 
@@ -450,6 +811,7 @@ done:
             fh_catalog_set_status(c.cat, "state", buf);
         }
     }
+    end_batches(&c);
     close_target(&c);
     close(lock);
     return res->state;
