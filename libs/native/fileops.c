@@ -139,13 +139,15 @@ static uint32_t restore_job_open(struct restore_job *job, const char *path, unsi
     struct wb_posix_sink_options options = { NULL, link_root };
     struct stat st;
     uint32_t status;
+    int exists;
 
     memset(job, 0, sizeof(*job));
     job->fd = -1;
     job->flags = flags;
     if (!(job->final_path = strdup(path))) return WB_ERROR_NOT_ENOUGH_MEMORY;
 
-    if (!lstat(path, &st) && S_ISDIR(st.st_mode))
+    exists = !lstat(path, &st);
+    if (exists && S_ISDIR(st.st_mode))
     {
         job->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (job->fd < 0) goto errno_failed;
@@ -154,31 +156,36 @@ static uint32_t restore_job_open(struct restore_job *job, const char *path, unsi
     {
         char *dir = parent_dir(path);
         const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        mode_t mask;
+        static unsigned int counter;
+        unsigned int attempt;
 
         if (!dir || !*base) { free(dir); status = WB_ERROR_INVALID_NAME; goto failed; }
-        if (!(job->temp_path = malloc(strlen(dir) + strlen(base) + 16)))
+        if (!(job->temp_path = malloc(strlen(dir) + strlen(base) + 40)))
         {
             free(dir);
             status = WB_ERROR_NOT_ENOUGH_MEMORY;
             goto failed;
         }
-        sprintf(job->temp_path, "%s/.%s.wbXXXXXX", dir, base);
+        /* A new file is created 0666 so that the kernel applies the umask,
+         * as it would for the file itself (no umask() juggling, which is
+         * process-wide and racy); one that replaces a file takes its mode.
+         * A restored security descriptor that maps onto a mode overrides
+         * both.  The name only has to be unused: O_EXCL guards the race. */
+        for (attempt = 0; attempt < 100; attempt++)
+        {
+            sprintf(job->temp_path, "%s/.%s.wb%x.%x", dir, base, (unsigned int)getpid(),
+                    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+            job->fd = open(job->temp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            if (job->fd >= 0 || errno != EEXIST) break;
+        }
         free(dir);
-        job->fd = mkostemp(job->temp_path, O_CLOEXEC);
         if (job->fd < 0)
         {
             free(job->temp_path);
             job->temp_path = NULL;
             goto errno_failed;
         }
-        /* mkstemp makes 0600; a restored file gets the mode it replaces, or
-         * the default a new file would get.  A restored security descriptor
-         * that maps exactly onto a mode overrides this. */
-        mask = umask(0);
-        umask(mask);
-        if (fchmod(job->fd, !lstat(path, &st) && S_ISREG(st.st_mode) ? (st.st_mode & 07777) : (0666 & ~mask)))
-            goto errno_failed;
+        if (exists && S_ISREG(st.st_mode) && fchmod(job->fd, st.st_mode & 07777)) goto errno_failed;
         options.path = job->temp_path;
     }
     if ((status = wb_posix_sink_open(job->fd, flags, &options, &job->sink))) goto failed;

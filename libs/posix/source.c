@@ -123,13 +123,27 @@ static uint32_t plan_data(struct wb_posix_source *source, const struct stat *st)
 {
     uint64_t size = st->st_size, offset = 0;
     struct planned_stream *stream;
-    off_t saved = lseek(source->fd, 0, SEEK_CUR);
+    off_t saved;
     size_t first = source->count;
     uint32_t ret = WB_OK;
     int sparse = 0;
 
     if (!size) return WB_OK;   /* an empty non-sparse file has no DATA stream */
 
+    /* Allocated blocks that cover the whole size leave no room for a hole:
+     * skip the SEEK_DATA/SEEK_HOLE walk (four lseeks per file, a measurable
+     * share of copying many small files).  Blocks allocated past the end or
+     * an xattr block can hide a hole from this test; the file is then
+     * stored dense, which loses no data. */
+    if ((uint64_t)st->st_blocks * 512 >= size)
+    {
+        if (!(stream = add_stream(source, WB_BACKUP_DATA, WB_STREAM_NORMAL_ATTRIBUTE)))
+            return WB_ERROR_NOT_ENOUGH_MEMORY;
+        stream->data_size = size;
+        return WB_OK;
+    }
+
+    saved = lseek(source->fd, 0, SEEK_CUR);
     /* placeholder for the DATA header; filled in once we know the form */
     if (!add_stream(source, WB_BACKUP_DATA, WB_STREAM_NORMAL_ATTRIBUTE)) return WB_ERROR_NOT_ENOUGH_MEMORY;
     while (offset < size)
