@@ -70,6 +70,9 @@ goals='
 $1 == "rw-native" && $2 ~ /^Backup(Read|Write)\/(read|write) [0-9]+(KiB|MiB)$/ { g = ">= 0.95"; ok = $4 >= 0.95 }
 $1 == "rw-wine" && $2 ~ /^Backup(Read|Write)\/(ReadFile|WriteFile) [0-9]+(KiB|MiB)$/ { g = ">= 0.90"; ok = $4 >= 0.90 }
 $1 == "sparse" && $3 == "ratio" { g = "<= 2"; ok = $4 <= 2 }
+$1 == "fh-first" && $2 ~ /^filehistory.*\/rsync$/ { g = "<= 1.0"; ok = $4 <= 1.0 }
+$1 == "fh-nochange" && $2 == "filehistory service/rsync" { g = "<= 0.1"; ok = $4 <= 0.1 }
+$1 == "fh-touch100" && $2 == "filehistory service/rsync" { g = "<= 0.2"; ok = $4 <= 0.2 }
 '
 
 # Markdown: environment, ratios with goals, every figure, notes, plots

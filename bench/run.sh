@@ -88,6 +88,9 @@ RAW=$W/raw
 mkdir -p "$RAW"
 
 cleanup() {
+    # services started from our copy of filehistory (case 4, and `filehistory
+    # backup` in case 5 starts one when none runs): only ours match this path
+    pkill -f "^$W/bin/filehistory daemon" 2>/dev/null && sleep 0.5
     if [ -n "${WINEPFX:-}" ] && [ -d "$WINEPFX" ] && command -v wineserver >/dev/null; then
         WINEPREFIX=$WINEPFX wineserver -k 2>/dev/null
     fi
@@ -338,14 +341,27 @@ export RESTIC_PASSWORD=wbbench RESTIC_CACHE_DIR=$W/restic-cache
 export BORG_BASE_DIR=$W/borg-base BORG_PASSPHRASE= BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 
 fh_env() { env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$@"; }
+# The service variant: `filehistory daemon` keeps an inotify journal of the
+# tree, so its cycles after the first look only at what changed.
+FHSVC_PID=
+fh_service_stop() { [ -n "$FHSVC_PID" ] && kill "$FHSVC_PID" 2>/dev/null && wait "$FHSVC_PID" 2>/dev/null; FHSVC_PID=; }
+fh_service_start() {
+    fh_env "$FILEHISTORY" daemon > "$RAW/fh-daemon.log" 2>&1 &
+    FHSVC_PID=$!
+    local i=0
+    while [ ! -s "$W/fh-home/run/filehistory/endpoint" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -s "$W/fh-home/run/filehistory/endpoint" ]
+}
 # tool_setup TOOL TARGET; tool_cycle TOOL TARGET N
 tool_setup() {
+    fh_service_stop
     rm -rf "$2" "$W/fh-home" "$W/restic-cache" "$W/borg-base"
     case $1 in
-    filehistory)
+    filehistory|fhservice)
         mkdir -p "$2" "$W/fh-home/run" &&
         fh_env "$FILEHISTORY" config target "$2" > /dev/null &&
-        fh_env "$FILEHISTORY" config add-folder "$TREE" > /dev/null ;;
+        fh_env "$FILEHISTORY" config add-folder "$TREE" > /dev/null &&
+        { [ $1 = filehistory ] || fh_service_start; } ;;
     rsync) mkdir -p "$2" ;;
     restic) restic init -q -r "$2" > /dev/null ;;
     borg) borg init -e none "$2" ;;
@@ -354,20 +370,21 @@ tool_setup() {
 tool_cycle() {
     case $1 in
     filehistory) sleep 1; timed env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$FILEHISTORY" run-cycle ;;
+    fhservice) sleep 1; timed env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$FILEHISTORY" backup --wait ;;
     rsync) timed rsync -a "$TREE/" "$2/" ;;
     restic) timed restic backup -q -r "$2" "$TREE" ;;
     borg) timed borg create "$2::c$3" "$TREE" ;;
     esac
 }
 
-TOOLS="filehistory rsync restic borg"
+TOOLS="filehistory fhservice rsync restic borg"
 if [ -n "$TREE" ] && [ ! -x "$FILEHISTORY" ]; then
     note "Case 4: File History engine rows skipped: $FILEHISTORY is not built."
     TOOLS="rsync restic borg"
 fi
 for tool in $TOOLS; do
     [ -n "$TREE" ] || break
-    case $tool in filehistory) ;; *) command -v ${tool%% *} >/dev/null || { note "Case 4: $tool skipped (not installed)"; continue; } ;; esac
+    case $tool in filehistory|fhservice) ;; *) command -v ${tool%% *} >/dev/null || { note "Case 4: $tool skipped (not installed)"; continue; } ;; esac
     log "case 4: $tool, $REPS_FH runs"
     tgt=$W/target-$tool
     ok=1
@@ -383,10 +400,13 @@ for tool in $TOOLS; do
             echo "${r#* }" >> "$RAW/fh-$tool-$s-rss"
             du -sb "$tgt" | cut -f1 >> "$RAW/fh-$tool-$s-size"
         done
+        fh_service_stop
     done
+    fh_service_stop
     [ -n "$ok" ] || continue
     label=$tool
     [ $tool = filehistory ] && label="filehistory run-cycle"
+    [ $tool = fhservice ] && label="filehistory service (journal)"
     [ $tool = borg ] && label="borg create"
     [ $tool = restic ] && label="restic backup"
     [ $tool = rsync ] && label="rsync -a"
@@ -399,14 +419,17 @@ for tool in $TOOLS; do
 done
 if [ -n "$TREE" ]; then
     for s in first nochange touch100; do
-        f=$RAW/fh-filehistory-$s-wall
-        [ -s "$f" ] || continue
-        for t in rsync restic borg; do
-            [ -s "$RAW/fh-$t-$s-wall" ] || continue
-            row "fh-$s" "filehistory/$t" wall_ratio "$(calc "$(median < "$f") / $(median < "$RAW/fh-$t-$s-wall")")" x
+        for fh in filehistory fhservice; do
+            f=$RAW/fh-$fh-$s-wall
+            [ -s "$f" ] || continue
+            name=$fh; [ $fh = fhservice ] && name="filehistory service"
+            for t in rsync restic borg; do
+                [ -s "$RAW/fh-$t-$s-wall" ] || continue
+                row "fh-$s" "$name/$t" wall_ratio "$(calc "$(median < "$f") / $(median < "$RAW/fh-$t-$s-wall")")" x
+            done
         done
     done
-    note "Case 4: tree = Debian's $(basename "${TARBALL:-none}") ${QUICK:+(subset: $FH_SUBSET) }with a warm page cache, targets on the same disk; steps: first backup into an empty target, a cycle with no change, a cycle after appending a line to 100 files. Wall time and peak RSS from /usr/bin/time -v, target size from du -sb after the step. restic 0.14 always encrypts (RESTIC_PASSWORD=wbbench); borg repos use -e none (default lz4 compression); rsync keeps one copy, no versions. wall_ratio = File History time / the other tool's time (below 1: File History faster)."
+    note "Case 4: tree = Debian's $(basename "${TARBALL:-none}") ${QUICK:+(subset: $FH_SUBSET) }with a warm page cache, targets on the same disk; steps: first backup into an empty target, a cycle with no change, a cycle after appending a line to 100 files. filehistory run-cycle is one foreground cycle with a full scan (no journal); filehistory service is the per-user service (inotify journal) driven by filehistory backup --wait, whose first cycle scans fully. Wall time and peak RSS from /usr/bin/time -v, target size from du -sb after the step. restic 0.14 always encrypts (RESTIC_PASSWORD=wbbench); borg repos use -e none (default lz4 compression); rsync keeps one copy, no versions. wall_ratio = File History time / the other tool's time (below 1: File History faster)."
 fi
 
 # ------------------------------------------------------- case 5: low-priority I/O

@@ -211,11 +211,14 @@ static int cmd_backup(int argc, char **argv)
     if ((hr = request(sock, low ? "START 1" : "START 0", text, sizeof(text)))) die("%s", hr_message(hr));
     if (wait)
     {
-        unsigned int state = FH_STATE_RUNNING;
+        unsigned int state = FH_STATE_RUNNING, delay_us = 2000;
         int tty = isatty(2), spin = 0;
         while (state & FH_STATE_RUNNING)
         {
-            usleep(100000);
+            /* back off from 2 ms to 100 ms: a cycle with nothing to do ends
+             * within milliseconds and --wait should say so as soon */
+            usleep(delay_us);
+            if (delay_us < 100000) delay_us = delay_us * 2 > 100000 ? 100000 : delay_us * 2;
             if ((hr = request(sock, "STATUS", text, sizeof(text))) || sscanf(text, "%x", &state) != 1)
                 die("cannot read the service status");
             if (tty) fprintf(stderr, "\rbacking up %c", "|/-\\"[spin++ % 4]);
