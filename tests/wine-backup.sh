@@ -180,30 +180,25 @@ if [ -f "$conf_script" ] && [ -n "$conf_exes" ]; then
     wrapper=$tmp/winbackup-wine
     printf '#!/bin/sh\nexec "%s" wine --prefix "$WINEPREFIX" -- "$@"\n' "$(cd "$(dirname "$winbackup")" && pwd)/winbackup" >"$wrapper"
     chmod +x "$wrapper"
-    WB_CONFORMANCE_MODE="mode b: the project's kernel32 exports, Unix side" \
-        WINE="$wrapper" sh "$conf_script" $conf_exes >"$tmp/conf.log" 2>&1
-    rc=$?
-    sed 's/^RESULT:/conformance RESULT:/' "$tmp/conf.log"
-    todo=$(sed -n 's/.* tests executed (\([0-9][0-9]*\) marked as todo.*/\1/p' "$tmp/conf.log" | awk '{ t += $1 } END { print t + 0 }')
-    if [ $rc -eq 0 ] && grep -q '^RESULT: [0-9]* passed, 0 failed' "$tmp/conf.log" && [ "$todo" -eq 0 ]; then
-        pass "conformance suite through winbackup wine: 0 failures, 0 todo"
-    else
-        fail "conformance suite through winbackup wine (exit status $rc, $todo todo)"
-    fi
+    # run_mode LABEL MODE [VAR=VALUE...]: the suite through the wrapper, 0 failures and 0 todo expected
+    run_mode() {
+        label=$1 mode=$2; shift 2
+        env WB_CONFORMANCE_MODE="$mode" WINE="$wrapper" "$@" sh "$conf_script" $conf_exes >"$tmp/conf.log" 2>&1
+        rc=$?
+        sed "s/^RESULT:/conformance${label:+ ($label)} RESULT:/" "$tmp/conf.log"
+        todo=$(sed -n 's/.* tests executed (\([0-9][0-9]*\) marked as todo.*/\1/p' "$tmp/conf.log" | awk '{ t += $1 } END { print t + 0 }')
+        if [ $rc -eq 0 ] && grep -q '^RESULT: [0-9]* passed, 0 failed' "$tmp/conf.log" && [ "$todo" -eq 0 ]; then
+            pass "conformance suite through winbackup wine${label:+, $label}: 0 failures, 0 todo"
+        else
+            fail "conformance suite through winbackup wine${label:+, $label} (exit status $rc, $todo todo)"
+        fi
+    }
+    run_mode "" "mode b: the project's kernel32 exports, Unix side"
     # The same with the NT backend only (backup_nt.c, what runs on Windows): a
     # DLL directory without the Unix library.
     mkdir -p "$tmp/nt-only"
     cp "$dlldir/winbackup.dll" "$tmp/nt-only/"
-    WB_CONFORMANCE_MODE="mode b: the project's kernel32 exports, NT backend only" \
-        WINBACKUP_WINE_DLLDIR="$tmp/nt-only" WINE="$wrapper" sh "$conf_script" $conf_exes >"$tmp/conf.log" 2>&1
-    rc=$?
-    sed 's/^RESULT:/conformance (NT backend) RESULT:/' "$tmp/conf.log"
-    todo=$(sed -n 's/.* tests executed (\([0-9][0-9]*\) marked as todo.*/\1/p' "$tmp/conf.log" | awk '{ t += $1 } END { print t + 0 }')
-    if [ $rc -eq 0 ] && grep -q '^RESULT: [0-9]* passed, 0 failed' "$tmp/conf.log" && [ "$todo" -eq 0 ]; then
-        pass "conformance suite through winbackup wine, NT backend: 0 failures, 0 todo"
-    else
-        fail "conformance suite through winbackup wine, NT backend (exit status $rc, $todo todo)"
-    fi
+    run_mode "NT backend" "mode b: the project's kernel32 exports, NT backend only" WINBACKUP_WINE_DLLDIR="$tmp/nt-only"
 else
     skip "conformance suite through winbackup wine (conformance/run-wine.sh or its .exe files not built)"
     skip "conformance suite through winbackup wine, NT backend"

@@ -469,6 +469,26 @@ static inline char *winetest_get_temp_buffer( size_t size )
     return res;
 }
 
+/* Append the escaped form of one character for the wine_dbgstr_* helpers:
+ * C escapes for the usual controls, printable ASCII as is, anything else
+ * as \NNNN (wide strings) or \xNN (narrow ones).  At most 5 bytes. */
+static inline char *winetest_escape( char *dst, unsigned int c, BOOL wide )
+{
+    switch (c)
+    {
+    case '\n': *dst++ = '\\'; *dst++ = 'n'; break;
+    case '\r': *dst++ = '\\'; *dst++ = 'r'; break;
+    case '\t': *dst++ = '\\'; *dst++ = 't'; break;
+    case '"':  *dst++ = '\\'; *dst++ = '"'; break;
+    case '\\': *dst++ = '\\'; *dst++ = '\\'; break;
+    default:
+        if (c >= ' ' && c <= 126) *dst++ = (char)c;
+        else if (wide) dst += snprintf( dst, 6, "\\%04x", c );
+        else dst += snprintf( dst, 5, "\\x%02x", c );
+    }
+    return dst;
+}
+
 static inline const char *wine_dbgstr_wn( const WCHAR *str, int n )
 {
     char *res, *dst;
@@ -489,18 +509,7 @@ static inline const char *wine_dbgstr_wn( const WCHAR *str, int n )
     *dst++ = '"';
     for (; n > 0 && dst <= res + size - 11; n--, str++)
     {
-        WCHAR c = *str;
-        switch (c)
-        {
-        case '\n': *dst++ = '\\'; *dst++ = 'n'; break;
-        case '\r': *dst++ = '\\'; *dst++ = 'r'; break;
-        case '\t': *dst++ = '\\'; *dst++ = 't'; break;
-        case '"':  *dst++ = '\\'; *dst++ = '"'; break;
-        case '\\': *dst++ = '\\'; *dst++ = '\\'; break;
-        default:
-            if (c >= ' ' && c <= 126) *dst++ = (char)c;
-            else dst += snprintf( dst, 6, "\\%04x", c );
-        }
+        dst = winetest_escape( dst, *str, TRUE );
     }
     *dst++ = '"';
     if (n > 0) { *dst++ = '.'; *dst++ = '.'; *dst++ = '.'; }
@@ -531,18 +540,7 @@ static inline const char *wine_dbgstr_an( const char *str, int n )
     *dst++ = '"';
     for (; n > 0 && dst <= res + size - 9; n--, str++)
     {
-        unsigned char c = *str;
-        switch (c)
-        {
-        case '\n': *dst++ = '\\'; *dst++ = 'n'; break;
-        case '\r': *dst++ = '\\'; *dst++ = 'r'; break;
-        case '\t': *dst++ = '\\'; *dst++ = 't'; break;
-        case '"':  *dst++ = '\\'; *dst++ = '"'; break;
-        case '\\': *dst++ = '\\'; *dst++ = '\\'; break;
-        default:
-            if (c >= ' ' && c <= 126) *dst++ = (char)c;
-            else dst += snprintf( dst, 5, "\\x%02x", c );
-        }
+        dst = winetest_escape( dst, (unsigned char)*str, FALSE );
     }
     *dst++ = '"';
     if (n > 0) { *dst++ = '.'; *dst++ = '.'; *dst++ = '.'; }
