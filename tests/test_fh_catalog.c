@@ -52,7 +52,9 @@ static long long add_version(struct fh_catalog *cat, const char *path, time_t t,
     assert_int_equal(fh_catalog_file_id(cat, path, 1, &file_id), 0);
     assert_int_equal(fh_catalog_begin_cycle(cat, t, 1, &cycle_id), 0);
     assert_int_equal(fh_catalog_add_pending(cat, stored, cycle_id), 0);
-    assert_int_equal(fh_catalog_commit_version(cat, file_id, cycle_id, stored, t, &st), 0);
+    assert_int_equal(fh_catalog_begin(cat), 0);
+    assert_int_equal(fh_catalog_add_version(cat, file_id, cycle_id, stored, t, &st), 0);
+    assert_int_equal(fh_catalog_commit(cat), 0);
     assert_int_equal(fh_catalog_end_cycle(cat, cycle_id, FH_CYCLE_DONE, 1, 1, FH_STATE_NO_ERROR), 0);
     free(stored);
     return file_id;
@@ -137,8 +139,10 @@ static void test_versions(void **state)
         struct stat st = make_stat(1, 1, 1);
         assert_int_equal(fh_catalog_file_id(f->cat, "/home/a.txt", 0, &file_id), 0);
         assert_int_equal(fh_catalog_begin_cycle(f->cat, 4000, 0, &cycle_id), 0);
-        assert_int_equal(fh_catalog_commit_version(f->cat, file_id, cycle_id,
+        assert_int_equal(fh_catalog_begin(f->cat), 0);
+        assert_int_equal(fh_catalog_add_version(f->cat, file_id, cycle_id,
                          "Data/C/home/a (1970_01_01 00_50_00 UTC).txt", 4000, &st), -1);
+        fh_catalog_rollback(f->cat);
         assert_int_equal(count(f->cat, "SELECT COUNT(*) FROM versions"), 3);
     }
 }

@@ -191,9 +191,6 @@ void fh_catalog_rollback(struct fh_catalog *cat);
  * the caller's; its file must be durable at its place already). */
 int fh_catalog_add_version(struct fh_catalog *cat, long long file_id, long long cycle_id,
                            const char *stored, time_t t, const struct stat *st);
-/* One transaction: the version row, and the end of its pending entry. */
-int fh_catalog_commit_version(struct fh_catalog *cat, long long file_id, long long cycle_id,
-                              const char *stored, time_t t, const struct stat *st);
 /* Crash recovery: calls cb for every pending entry that has no version row
  * (the caller deletes that file), clears the pending table and marks
  * running cycles interrupted. */

@@ -362,18 +362,6 @@ int fh_catalog_add_version(struct fh_catalog *cat, long long file_id, long long 
     return rc == SQLITE_DONE && !delete_pending(cat, stored) ? 0 : -1;
 }
 
-int fh_catalog_commit_version(struct fh_catalog *cat, long long file_id, long long cycle_id,
-                              const char *stored, time_t t, const struct stat *s)
-{
-    if (fh_catalog_begin(cat)) return -1;
-    if (fh_catalog_add_version(cat, file_id, cycle_id, stored, t, s) || fh_catalog_commit(cat))
-    {
-        fh_catalog_rollback(cat);
-        return -1;
-    }
-    return 0;
-}
-
 int fh_catalog_recover(struct fh_catalog *cat, fh_pending_cb cb, void *ctx)
 {
     sqlite3_stmt *st;
