@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "winbackup/metadata.h"
 #include "winbackup/winbackup.h"
 
 /* tools/winbackup/wine.c when it is built in */
@@ -102,22 +103,28 @@ struct list_sink
     unsigned int count;
 };
 
-static void print_utf8(FILE *out, const uint16_t *name, uint32_t chars, int json)
+/* A stream name as UTF-8 (the core's wb_utf16_to_utf8), with control
+ * characters escaped, and quotes too for JSON.  Names are validated UTF-16
+ * apart from surrogates: a name with an unpaired one has no UTF-8 form and
+ * is shown as its code units. */
+static void print_name(FILE *out, const uint16_t *name, uint32_t chars, int json)
 {
-    uint32_t i;
+    char *utf8;
+    size_t len, i;
 
-    for (i = 0; i < chars; i++)
+    if (wb_utf16_to_utf8(name, chars, &utf8, &len))
     {
-        uint32_t c = name[i];
-        if (c >= 0xd800 && c < 0xdc00 && i + 1 < chars && name[i + 1] >= 0xdc00 && name[i + 1] < 0xe000)
-            c = 0x10000 + ((c - 0xd800) << 10) + (name[++i] - 0xdc00);
-        if (json && (c == '"' || c == '\\')) fprintf(out, "\\%c", (char)c);
-        else if (c < 0x20 || (c >= 0xd800 && c < 0xe000)) fprintf(out, json ? "\\u%04x" : "\\x%02x", c);
-        else if (c < 0x80) fputc((int)c, out);
-        else if (c < 0x800) fprintf(out, "%c%c", 0xc0 | (c >> 6), 0x80 | (c & 0x3f));
-        else if (c < 0x10000) fprintf(out, "%c%c%c", 0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
-        else fprintf(out, "%c%c%c%c", 0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+        for (i = 0; i < chars; i++) fprintf(out, "\\u%04x", name[i]);
+        return;
     }
+    for (i = 0; i < len; i++)
+    {
+        unsigned char c = utf8[i];
+        if (json && (c == '"' || c == '\\')) fprintf(out, "\\%c", c);
+        else if (c < 0x20) fprintf(out, json ? "\\u%04x" : "\\x%02x", c);
+        else fputc(c, out);
+    }
+    free(utf8);
 }
 
 static uint32_t list_begin(void *ctx, const struct wb_sink_stream *stream)
@@ -132,7 +139,7 @@ static uint32_t list_begin(void *ctx, const struct wb_sink_stream *stream)
         if (stream->name_chars)
         {
             fputc(':', sink->out);
-            print_utf8(sink->out, stream->name, stream->name_chars, 1);
+            print_name(sink->out, stream->name, stream->name_chars, 1);
             fputs(":$DATA", sink->out);
         }
         fprintf(sink->out, "\", \"size\": %llu", (unsigned long long)stream->size);
@@ -146,7 +153,7 @@ static uint32_t list_begin(void *ctx, const struct wb_sink_stream *stream)
         if (stream->name_chars)
         {
             fputc(':', sink->out);
-            print_utf8(sink->out, stream->name, stream->name_chars, 0);
+            print_name(sink->out, stream->name, stream->name_chars, 0);
             fputs(":$DATA", sink->out);
         }
         if (stream->id == WB_BACKUP_SPARSE_BLOCK)
