@@ -1,13 +1,13 @@
 /*
- * Unit tests of the File History catalog (tools/filehistory/fh_catalog.c):
+ * Unit tests of the File History catalog (libs/fh/fh_catalog.c):
  * WAL + synchronous=FULL, version lookup, the pending-entry protocol that
  * makes a killed cycle recoverable, and retention (older versions go, each
  * file's newest stays: FhManagew -cleanup semantics).
  */
 #include "testutil.h"
 #include <sqlite3.h>
-#include "../tools/filehistory/fh_names.c"
-#include "../tools/filehistory/fh_catalog.c"
+#include "../libs/fh/fh_names.c"
+#include "../libs/fh/fh_catalog.c"
 
 struct fixture { char *dir; char path[4200]; struct fh_catalog *cat; };
 

@@ -1,14 +1,14 @@
 /*
- * Unit tests of the File History configuration (tools/filehistory/fh_config.c):
+ * Unit tests of the File History configuration (libs/fh/fh_config.c):
  * the Config1.xml document (root <DataProtectionUserConfig SchemaVersion="1">,
  * defaults DPFrequency 3600 s and FH_RETENTION_DISABLED from fhcfg.h), its
  * reader's refusal of malformed input, and the alternating atomic copies.
  */
 #include "testutil.h"
 #include <sys/stat.h>
-#include "../tools/filehistory/fh_names.c"
-#include "../tools/filehistory/fh_util.c"
-#include "../tools/filehistory/fh_config.c"
+#include "../libs/fh/fh_names.c"
+#include "../libs/fh/fh_util.c"
+#include "../libs/fh/fh_config.c"
 
 static uint32_t parse(const char *text, struct fh_config *cfg)
 {

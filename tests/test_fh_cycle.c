@@ -1,6 +1,6 @@
 /*
  * Unit tests of a File History cycle, restore and cleanup
- * (tools/filehistory/fh_cycle.c) on real files in a private directory.
+ * (libs/fh/fh_cycle.c) on real files in a private directory.
  *
  * Expected layout (file-history.md): versions under
  * <target>/FileHistory/<user>/<pc>/Data/C/<path>/<name> (<stamp> UTC).<ext>,
@@ -14,11 +14,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
-#include "../tools/filehistory/fh_names.c"
-#include "../tools/filehistory/fh_util.c"
-#include "../tools/filehistory/fh_config.c"
-#include "../tools/filehistory/fh_catalog.c"
-#include "../tools/filehistory/fh_cycle.c"
+#include "../libs/fh/fh_names.c"
+#include "../libs/fh/fh_util.c"
+#include "../libs/fh/fh_config.c"
+#include "../libs/fh/fh_catalog.c"
+#include "../libs/fh/fh_cycle.c"
 
 struct env
 {

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the inotify change journal (tools/filehistory/fh_journal.c):
+ * Unit tests of the inotify change journal (libs/fh/fh_journal.c):
  * a fresh journal asks for a full scan; afterwards only changed paths are
  * reported; new directories are watched and reported; excluded folders are
  * not; a cycle forgets only what happened before its snapshot.
@@ -7,10 +7,10 @@
 #include "testutil.h"
 #include <fcntl.h>
 #include <sys/stat.h>
-#include "../tools/filehistory/fh_names.c"
-#include "../tools/filehistory/fh_util.c"
-#include "../tools/filehistory/fh_config.c"
-#include "../tools/filehistory/fh_journal.c"
+#include "../libs/fh/fh_names.c"
+#include "../libs/fh/fh_util.c"
+#include "../libs/fh/fh_config.c"
+#include "../libs/fh/fh_journal.c"
 
 struct env { char *dir; char src[4200]; struct fh_config cfg; struct fh_journal *j; };
 

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the File History version names and target layout
- * (tools/filehistory/fh_names.c).
+ * (libs/fh/fh_names.c).
  *
  * Expected names follow the layout in the reference (file-history.md):
  * `<name> (YYYY_MM_DD HH_MM_SS UTC).<ext>` under Data\<drive>\<path>, the
@@ -8,7 +8,7 @@
  * timegm() from the calendar fields, not from the code under test.
  */
 #include "testutil.h"
-#include "../tools/filehistory/fh_names.c"
+#include "../libs/fh/fh_names.c"
 
 static time_t utc(int y, int mo, int d, int h, int mi, int s)
 {

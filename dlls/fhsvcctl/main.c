@@ -2,7 +2,7 @@
  * File History service control (fhsvcctl.dll)
  *
  * The exports of Windows' fhsvcctl.dll, talking to the Linux File History
- * service (tools/filehistory) over the protocol in docs/fh-protocol.md
+ * service (tools/filehistory, engine in libs/fh) over the protocol in docs/fh-protocol.md
  * instead of ncalrpc.
  *
  * Pipe handles are not pointers: a handle is (serial << 8) | (slot + 1) into a

@@ -1,8 +1,5 @@
-# File History engine, service and CLI: $(O)/filehistory.
-#
-# Engine (portable, no service code): fh_names.c fh_config.c fh_catalog.c
-# fh_util.c fh_cycle.c; service: fh_journal.c fh_proto.c fh_daemon.c;
-# CLI: main.c.  Needs sqlite3 (configure: HAVE_SQLITE).
+# The faces of the File History engine (libs/fh): $(O)/filehistory, the CLI
+# (main.c) and the per-user service (fh_daemon.c).
 
 filehistory_SRCS := $(sort $(wildcard $(srcdir)/tools/filehistory/*.c))
 filehistory_OBJS := $(patsubst $(srcdir)/%.c,$(O)/%.o,$(filehistory_SRCS))
@@ -13,18 +10,12 @@ INSTALL_TARGETS += install-filehistory
 CHECK_SCRIPTS   += $(srcdir)/tests/filehistory-integration.sh
 endif
 
-$(filehistory_OBJS): $(srcdir)/tools/filehistory/fh.h
-
-$(O)/tools/filehistory/%.o: $(srcdir)/tools/filehistory/%.c $(srcdir)/tools/filehistory/fh.h $(HEADERS)
+$(O)/tools/filehistory/%.o: $(srcdir)/tools/filehistory/%.c $(srcdir)/libs/fh/fh.h $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WB_CFLAGS) $(SQLITE_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(WB_CFLAGS) $(FH_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(O)/filehistory: $(filehistory_OBJS) $(O)/libwinbackup.a
-	$(CC) $(LDFLAGS) -o $@ $(filehistory_OBJS) $(O)/libwinbackup.a $(SQLITE_LIBS)
-
-# The unit tests include the engine sources they test.
-$(O)/tests/test_fh_names $(O)/tests/test_fh_config $(O)/tests/test_fh_catalog $(O)/tests/test_fh_cycle $(O)/tests/test_fh_journal: \
-    $(wildcard $(srcdir)/tools/filehistory/*.c) $(srcdir)/tools/filehistory/fh.h
+$(O)/filehistory: $(filehistory_OBJS) $(O)/libfh.a $(O)/libwinbackup.a
+	$(CC) $(LDFLAGS) -o $@ $(filehistory_OBJS) $(O)/libfh.a $(O)/libwinbackup.a $(SQLITE_LIBS)
 
 .PHONY: install-filehistory
 install-filehistory: $(O)/filehistory

@@ -1,0 +1,27 @@
+# File History engine: $(O)/libfh.a, the one library behind every face of
+# File History (the filehistory CLI and service in tools/filehistory, and
+# whatever else needs the configuration, catalog or cycle).
+#
+# fh_names.c   version names and target paths
+# fh_config.c  Config1.xml / Config2.xml and the per-user state
+# fh_catalog.c the SQLite catalog
+# fh_util.c    file helpers
+# fh_cycle.c   backup cycles, cleanup, restore
+# fh_journal.c the inotify change journal
+# fh_proto.c   the service protocol (endpoint file, client side, peer checks)
+# Needs sqlite3 (configure: HAVE_SQLITE).
+
+fh_SRCS := $(sort $(wildcard $(srcdir)/libs/fh/*.c))
+fh_OBJS := $(patsubst $(srcdir)/%.c,$(O)/%.o,$(fh_SRCS))
+FH_CFLAGS = -I$(srcdir)/libs/fh $(SQLITE_CFLAGS)
+
+$(O)/libs/fh/%.o: $(srcdir)/libs/fh/%.c $(srcdir)/libs/fh/fh.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WB_CFLAGS) $(FH_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/libfh.a: $(fh_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+# The unit tests include the engine sources they test.
+$(O)/tests/test_fh_names $(O)/tests/test_fh_config $(O)/tests/test_fh_catalog $(O)/tests/test_fh_cycle $(O)/tests/test_fh_journal: \
+    $(fh_SRCS) $(srcdir)/libs/fh/fh.h
