@@ -32,12 +32,12 @@ if [ -z "$service" ]; then
     fi
 fi
 
-work=$(mktemp -d /tmp/fhsvcctl-check.XXXXXX)
+work=$(mktemp -d /tmp/fhsvcctl-check.XXXXXX); [ -n "$FHSVCCTL_KEEP" ] && echo "work: $work"
 pids=""
 cleanup() {
     for p in $pids $(cat "$work"/*.pid 2>/dev/null); do kill "$p" 2>/dev/null; done
     WINEPREFIX="$work/prefix" "$WINESERVER" -k 2>/dev/null
-    rm -rf "$work"
+    [ -n "$FHSVCCTL_KEEP" ] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
@@ -95,6 +95,24 @@ else
 fi
 stop_services
 
+# 2b. no XDG_RUNTIME_DIR and no FILEHISTORY_ENDPOINT (a root shell, a
+#     container, CI): the service writes $HOME/.cache/filehistory/endpoint;
+#     Wine hides HOME from Windows programs, and the DLL must still find it.
+mkdir -p "$work/home"
+rm -f "$work/home/.cache/filehistory/endpoint"
+env -u FILEHISTORY_ENDPOINT -u XDG_RUNTIME_DIR HOME="$work/home" XDG_CONFIG_HOME="$work/config-empty" \
+    $service daemon </dev/null >"$work/daemon-home.log" 2>&1 &
+pids="$pids $!"
+i=0; while [ ! -s "$work/home/.cache/filehistory/endpoint" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -s "$work/home/.cache/filehistory/endpoint" ]; then
+    run_case no-xdg-runtime-dir -u FILEHISTORY_ENDPOINT -u XDG_RUNTIME_DIR HOME="$work/home" \
+        FHSVCCTL_TEST_EXPECT=unconfigured
+else
+    echo "FAIL fhsvcctl no-xdg-runtime-dir: service did not write \$HOME/.cache/filehistory/endpoint"
+    cat "$work/daemon-home.log"; fail=$((fail + 1))
+fi
+stop_services
+
 # 3. configured: FHSVCCTL_CONFIGURE names a command that configures a target
 #    (argument: the target directory) with XDG_CONFIG_HOME set; the
 #    development stand-in is configured through FAKE_FH_CONFIGURED=1.
@@ -107,6 +125,12 @@ if [ -n "$configure" ] && XDG_CONFIG_HOME="$work/config-set" $configure "$work/t
    FAKE_FH_CONFIGURED=1 start_service "$work/config-set"; then
     run_case configured FHSVCCTL_TEST_EXPECT=configured
     stop_services
+    if grep -q 'CLEAR 12345678 9ABCDEF0' "$work/daemon.log"; then
+        echo "PASS fhsvcctl ClearProtectionState passes both values to the service"; pass=$((pass + 1))
+    else
+        echo "FAIL fhsvcctl ClearProtectionState: the service did not log 'CLEAR 12345678 9ABCDEF0'"
+        sed 's/^/    /' "$work/daemon.log" | tail -5; fail=$((fail + 1))
+    fi
 else
     echo "SKIP fhsvcctl configured: no FHSVCCTL_CONFIGURE command (or it failed)"; skipped=$((skipped + 1))
 fi

@@ -61,16 +61,41 @@ static BOOL get_env(const WCHAR *name, WCHAR *buf, DWORD size)
     return len && len < size;
 }
 
-/* The endpoint file's location as a Unix (or, if already so, DOS) path. */
+/* path = prefix + suffix; FALSE when it does not fit.  (_snwprintf leaves
+ * the buffer unterminated on an exact fit and returns -1 on truncation.) */
+static BOOL join_path(WCHAR *path, DWORD size, const WCHAR *prefix, const WCHAR *suffix)
+{
+    size_t prefix_len = wcslen(prefix), suffix_len = wcslen(suffix);
+
+    if (prefix_len + suffix_len >= size) return FALSE;
+    memcpy(path, prefix, prefix_len * sizeof(WCHAR));
+    memcpy(path + prefix_len, suffix, (suffix_len + 1) * sizeof(WCHAR));
+    return TRUE;
+}
+
+/* The endpoint file's location, by the service's own rule (fh_endpoint_path
+ * in libs/fh/fh_proto.c): FILEHISTORY_ENDPOINT, else
+ * $XDG_RUNTIME_DIR/filehistory/endpoint, else $HOME/.cache/filehistory/endpoint.
+ * Wine hands the Unix environment to Windows programs except HOME, which it
+ * keeps as WINEHOMEDIR in NT form ("\??\Z:\home\user", computed from HOME,
+ * or from the password database when HOME is unset, as the service does), so
+ * without XDG_RUNTIME_DIR (a root shell, a container, CI) the home directory
+ * comes from there.  The result is a Unix path, or a DOS one for WINEHOMEDIR. */
 static BOOL endpoint_unix_path(WCHAR *path, DWORD size)
 {
     WCHAR dir[MAX_PATH];
 
     if (get_env(L"FILEHISTORY_ENDPOINT", path, size)) return TRUE;
     if (get_env(L"XDG_RUNTIME_DIR", dir, ARRAY_SIZE(dir)))
-        return _snwprintf(path, size, L"%s/filehistory/endpoint", dir) > 0 && path[size - 1] == 0;
+        return join_path(path, size, dir, L"/filehistory/endpoint");
+    if (get_env(L"WINEHOMEDIR", dir, ARRAY_SIZE(dir)))
+    {
+        const WCHAR *home = dir;
+        if (!wcsncmp(home, L"\\??\\", 4)) home += 4;
+        return join_path(path, size, home, L"\\.cache\\filehistory\\endpoint");
+    }
     if (get_env(L"HOME", dir, ARRAY_SIZE(dir)))
-        return _snwprintf(path, size, L"%s/.cache/filehistory/endpoint", dir) > 0 && path[size - 1] == 0;
+        return join_path(path, size, dir, L"/.cache/filehistory/endpoint");
     return FALSE;
 }
 

@@ -197,12 +197,15 @@ HRESULT WINAPI FhServiceUnblockBackup(FH_SERVICE_PIPE_HANDLE Pipe)
  *
  * Undocumented.  Windows passes two 32-bit values through to the service
  * (inferred from public analyses of the DLL); their meaning is unknown, so
- * they are traced and otherwise ignored.
+ * they go to the service as they are ("CLEAR <hex> <hex>"), which logs them.
  */
 HRESULT WINAPI FhServiceClearProtectionState(FH_SERVICE_PIPE_HANDLE Pipe, DWORD Unknown1, DWORD Unknown2)
 {
+    char request[32];
+
     TRACE("(%p, %#lx, %#lx)\n", Pipe, Unknown1, Unknown2);
-    return pipe_request(Pipe, "CLEAR", NULL, 0);
+    snprintf(request, sizeof(request), "CLEAR %08lX %08lX", Unknown1, Unknown2);
+    return pipe_request(Pipe, request, NULL, 0);
 }
 
 /******************************************************************

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,6 +23,13 @@ char *fh_endpoint_path(void)
     if (env && *env) return strdup(env);
     if (run && *run) return fh_join(run, "filehistory/endpoint");
     if (home && *home) return fh_join(home, ".cache/filehistory/endpoint");
+    /* No HOME (a service started from a bare environment): the home directory
+     * from the password database, which is also where Wine's WINEHOMEDIR
+     * points then, so fhsvcctl.dll looks in the same place. */
+    {
+        struct passwd *pw = getpwuid(getuid());
+        if (pw && pw->pw_dir && pw->pw_dir[0] == '/') return fh_join(pw->pw_dir, ".cache/filehistory/endpoint");
+    }
     return NULL;
 }
 

@@ -257,6 +257,11 @@ static int secrets_equal(const char *a, const char *b)
     return diff == 0;
 }
 
+static int is_hex8(const char *text)
+{
+    return strlen(text) == 8 && strspn(text, "0123456789abcdefABCDEF") == 8;
+}
+
 /* Returns 0 to keep the connection, -1 to close it. */
 static int handle_line(struct service *s, struct client *c, char *line)
 {
@@ -281,7 +286,8 @@ static int handle_line(struct service *s, struct client *c, char *line)
 
     word = line;
     if ((arg = strchr(line, ' '))) { *arg++ = 0; if ((extra = strchr(arg, ' '))) *extra++ = 0; }
-    if (extra) { reply(c, FH_E_INVALIDARG, NULL); return 0; }
+    /* CLEAR is the one request with two arguments */
+    if (extra && (strcmp(word, "CLEAR") || strchr(extra, ' '))) { reply(c, FH_E_INVALIDARG, NULL); return 0; }
 
 #define NOARG() do { if (arg) { reply(c, FH_E_INVALIDARG, NULL); return 0; } } while (0)
     if (!strcmp(word, "START"))
@@ -317,7 +323,10 @@ static int handle_line(struct service *s, struct client *c, char *line)
     else if (!strcmp(word, "UNBLOCK")) { NOARG(); c->blocked = 0; reply(c, FH_S_OK, NULL); }
     else if (!strcmp(word, "CLEAR"))
     {
-        NOARG();
+        /* FhServiceClearProtectionState's two values, whose meaning Windows
+         * does not document: both or none, 8 hex digits each; logged. */
+        if (arg && (!extra || !is_hex8(arg) || !is_hex8(extra))) { reply(c, FH_E_INVALIDARG, NULL); return 0; }
+        if (arg) fprintf(stderr, "filehistory: CLEAR %s %s\n", arg, extra);
         s->state.state = FH_STATE_NO_ERROR;
         fh_state_save(s->config_dir, &s->state);
         reply(c, FH_S_OK, NULL);
@@ -520,7 +529,20 @@ int fh_daemon_main(int detach)
     sprintf(lock_path, "%s.lock", s.endpoint);
     {
         char *dir = strdup(s.endpoint), *slash = dir ? strrchr(dir, '/') : NULL;
-        if (slash && slash != dir) { *slash = 0; mkdir(dir, 0700); }
+        /* the endpoint's directory, and one missing parent (a fresh
+         * account's ~/.cache, which the XDG spec says to create 0700) */
+        if (slash && slash != dir)
+        {
+            char *up;
+            *slash = 0;
+            if (mkdir(dir, 0700) && errno == ENOENT && (up = strrchr(dir, '/')) && up != dir)
+            {
+                *up = 0;
+                mkdir(dir, 0700);
+                *up = '/';
+                mkdir(dir, 0700);
+            }
+        }
         free(dir);
     }
     lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

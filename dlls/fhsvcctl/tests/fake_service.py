@@ -13,7 +13,9 @@ def endpoint_path():
     if p: return p
     d = os.environ.get("XDG_RUNTIME_DIR")
     if d: return os.path.join(d, "filehistory", "endpoint")
-    return os.path.join(os.environ["HOME"], ".cache", "filehistory", "endpoint")
+    import pwd
+    home = os.environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir
+    return os.path.join(home, ".cache", "filehistory", "endpoint")
 
 def peer_uid(lport, rport):
     want_local, want_remote = "0100007F:%04X" % rport, "0100007F:%04X" % lport
@@ -51,7 +53,8 @@ def serve(conn, secret, port):
                 elif w == ["RELOAD"]: send("OK %08X" % (0 if configured else 0x80040601))
                 elif w == ["BLOCK"]: blocks.add(conn); send("OK 00000000")
                 elif w == ["UNBLOCK"]: blocks.discard(conn); send("OK 00000000")
-                elif w == ["CLEAR"]: send("OK 00000000")
+                elif w[0] == "CLEAR" and (len(w) == 1 or (len(w) == 3 and all(len(x) == 8 for x in w[1:]))):
+                    sys.stderr.write("filehistory: %s\n" % " ".join(w)); send("OK 00000000")
                 elif w in (["MAINT_ENTER"], ["MAINT_EXIT"]): state["maint"] = w[0] == "MAINT_ENTER"; send("OK 00000000")
                 elif w in (["MIGRATION_START"], ["MIGRATION_END"]): state["migr"] = w[0] == "MIGRATION_START"; send("OK 00000000")
                 elif w == ["USERS"]: send("OK 00000000 %d" % (1 if configured else 0))
