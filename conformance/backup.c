@@ -854,6 +854,91 @@ static void test_BackupWrite_chunks(void)
     delete_test_file( path );
 }
 
+/* Writes one stream (header, name, payload) with a context of its own, ended
+ * with bAbort: how archivers that restore stream by stream call BackupWrite. */
+static BOOL backup_write_one_stream_( int line, HANDLE file, const BYTE *stream, DWORD size, DWORD *error )
+{
+    void *context = NULL;
+    DWORD written = 0xdeadbeef;
+    BOOL ret;
+
+    SetLastError( 0xdeadbeef );
+    ret = BackupWrite( file, (BYTE *)stream, size, &written, FALSE, FALSE, &context );
+    *error = ret ? 0 : GetLastError();
+    ok_(__FILE__, line)( !ret || written == size, "wrote %lu of %lu bytes\n", written, size );
+    abort_backup_write_( line, file, &context );
+    return ret;
+}
+#define backup_write_one_stream(a,b,c,d) backup_write_one_stream_(__LINE__, a, b, c, d)
+
+/* A sparse file restored one stream per BackupWrite context, all on one
+ * handle: the sparse DATA header, each block, the final block.  Every block
+ * lands wherever the context boundaries fall. */
+static void test_BackupWrite_sparse_contexts(void)
+{
+    static const ULONGLONG offsets[] = { 0, 0x100000, 0x180000 };
+    static const ULONGLONG file_size = 0x200000;
+    static const DWORD block_size = 4096;
+    BYTE *block = malloc( block_size ), *stream = malloc( HEADER_SIZE + 8 + block_size ), *contents;
+    DWORD size, error, contents_size, i, dirty = 0;
+    WCHAR path[MAX_PATH];
+    ULONGLONG pos, first_dirty = 0;
+    HANDLE file;
+    BOOL ret;
+
+    make_path( path, L"sparse-contexts.bin" );
+    file = CreateFileW( path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL );
+    ok( file != INVALID_HANDLE_VALUE, "CreateFile failed, error %lu\n", GetLastError() );
+
+    size = append_stream( stream, 0, BACKUP_DATA, STREAM_SPARSE_ATTRIBUTE, NULL, NULL, 0 );
+    ret = backup_write_one_stream( file, stream, size, &error );
+    todo_wine_if(write_stub) ok( ret, "sparse DATA header: error %lu\n", error );
+    if (!ret) goto done;
+    for (i = 0; i < ARRAY_SIZE(offsets); i++)
+    {
+        BYTE payload[8 + 4096];
+        memcpy( payload, &offsets[i], 8 );
+        fill_pattern( payload + 8, block_size, 20 + i );
+        size = append_stream( stream, 0, BACKUP_SPARSE_BLOCK, STREAM_SPARSE_ATTRIBUTE, NULL, payload, 8 + block_size );
+        ret = backup_write_one_stream( file, stream, size, &error );
+        ok( ret, "block %lu: error %lu\n", i, error );
+    }
+    size = append_stream( stream, 0, BACKUP_SPARSE_BLOCK, STREAM_SPARSE_ATTRIBUTE, NULL, &file_size, 8 );
+    ret = backup_write_one_stream( file, stream, size, &error );
+    ok( ret, "final block: error %lu\n", error );
+    CloseHandle( file );
+    file = INVALID_HANDLE_VALUE;
+
+    contents = read_file_contents( path, &contents_size );
+    ok( contents_size == file_size, "got file size %lu\n", contents_size );
+    if (contents_size == file_size)
+    {
+        for (pos = 0, i = 0; pos < file_size; pos += block_size)
+        {
+            if (i < ARRAY_SIZE(offsets) && pos == offsets[i])
+            {
+                fill_pattern( block, block_size, 20 + i );
+                ok( !memcmp( contents + pos, block, block_size ), "block %lu at %#I64x lost\n", i, pos );
+                i++;
+            }
+            else
+            {
+                DWORD j;
+                for (j = 0; j < block_size; j++) if (contents[pos + j]) break;
+                if (j < block_size && !dirty++) first_dirty = pos;
+            }
+        }
+        ok( !dirty, "%lu blocks of the holes are not zero, the first at %#I64x\n", dirty, first_dirty );
+    }
+    free( contents );
+
+done:
+    if (file != INVALID_HANDLE_VALUE) CloseHandle( file );
+    free( stream );
+    free( block );
+    delete_test_file( path );
+}
+
 static void test_BackupWrite_link(void)
 {
     BY_HANDLE_FILE_INFORMATION info;
@@ -1153,6 +1238,7 @@ START_TEST(backup)
     test_BackupRead_security();
     test_BackupRead_directory();
     test_BackupWrite_chunks();
+    test_BackupWrite_sparse_contexts();
     test_BackupWrite_link();
     test_alternate_data();
     test_bad_parameters();

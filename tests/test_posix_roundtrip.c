@@ -361,6 +361,26 @@ static void test_sparse(void **state)
     /* 128 KiB of data, not 8 MiB: allow metadata blocks and preallocation slack */
     assert_true(st.st_blocks * 512 <= 1 << 20);
 
+    /* the same stream with one sink per stream, all on one fd (archivers
+     * that call BackupWrite with a context per stream): every block lands */
+    close(dst);
+    assert_true((dst = open_in(dir, "per-stream", O_CREAT | O_RDWR)) >= 0);
+    {
+        size_t pos = 0;
+        while (pos < b.size)
+        {
+            struct wb_stream_header header;
+            size_t length;
+            wb_stream_header_unpack(b.data + pos, &header);
+            length = WB_STREAM_HEADER_SIZE + header.name_size + header.size;
+            assert_int_equal(restore(b.data + pos, length, dst, 0, NULL), WB_OK);
+            pos += length;
+        }
+    }
+    assert_same_contents(src, dst);
+    assert_int_equal(lseek(dst, 0, SEEK_HOLE), sizeof(chunk));
+    assert_int_equal(lseek(dst, sizeof(chunk), SEEK_DATA), 4 << 20);
+
     /* a file whose only range covers it all is plain DATA */
     free(b.data);
     close(dst);

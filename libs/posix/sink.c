@@ -7,9 +7,13 @@
  *                  truncated to 0 at the header so every range no block
  *                  writes stays a hole.
  *  SPARSE_BLOCK    pwrite at file offsets; the final block (no bytes) sets
- *                  the length.  Blocks without a sparse DATA header in front
- *                  (existing contents) get the gaps punched with
- *                  FALLOC_FL_PUNCH_HOLE, so the result is the same.
+ *                  the length.  A block writes its range and nothing else:
+ *                  programs restore a sparse file with one BackupWrite
+ *                  context (so one sink) per stream on the same handle, and
+ *                  a block must never undo what an earlier context wrote.
+ *                  Emptying the file is the sparse DATA header's job, as
+ *                  NTFS's BackupWrite writes blocks into the file it is
+ *                  handed without clearing anything either.
  *  SECURITY_DATA   (WB_POSIX_SECURITY only) validated, stored in user.wine.sd
  *                  as {1,0} + SD; when it maps exactly to owner/group/mode
  *                  (wb_sd_to_posix) those are applied by finish(), last,
@@ -51,7 +55,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
-#include <linux/falloc.h>
 #include "winbackup/posix.h"
 #include "winbackup/metadata.h"
 #include "posix_private.h"
@@ -74,8 +77,6 @@ struct wb_posix_sink
     char *ads_xattr;                /* user.DosStream.<name>:$DATA */
 
     int data_written;
-    int sparse_fresh;               /* truncated at a sparse DATA header */
-    uint64_t sparse_end;            /* end of the last sparse block */
     int became_symlink;
 
     int owner_pending;
@@ -143,28 +144,6 @@ static uint32_t write_all(int fd, const void *buffer, size_t size, uint64_t offs
             return wb_win32_error_from_errno(errno);
         }
         done += ret;
-    }
-    return WB_OK;
-}
-
-static uint32_t punch(int fd, uint64_t start, uint64_t end)
-{
-    struct stat st;
-    if (fstat(fd, &st)) return wb_win32_error_from_errno(errno);
-    if (end > (uint64_t)st.st_size) end = st.st_size;
-    if (start >= end) return WB_OK;
-    if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, start, end - start))
-    {
-        /* no hole support: the range still has to read back as zeros */
-        static const uint8_t zeros[65536];
-        uint32_t ret;
-        if (errno != EOPNOTSUPP) return wb_win32_error_from_errno(errno);
-        while (start < end)
-        {
-            size_t chunk = end - start < sizeof(zeros) ? end - start : sizeof(zeros);
-            if ((ret = write_all(fd, zeros, chunk, start))) return ret;
-            start += chunk;
-        }
     }
     return WB_OK;
 }
@@ -413,20 +392,13 @@ static uint32_t sink_begin(void *opaque, const struct wb_sink_stream *stream)
     case WB_BACKUP_DATA:
         if (sink->is_dir || sink->became_symlink) return fail(sink, WB_ERROR_ACCESS_DENIED);
         sink->data_written = 1;
-        if (stream->attributes & WB_STREAM_SPARSE_ATTRIBUTE)
-        {
-            if (ftruncate(sink->fd, 0)) return fail(sink, wb_win32_error_from_errno(errno));
-            sink->sparse_fresh = 1;
-            sink->sparse_end = 0;
-        }
+        if ((stream->attributes & WB_STREAM_SPARSE_ATTRIBUTE) && ftruncate(sink->fd, 0))
+            return fail(sink, wb_win32_error_from_errno(errno));
         break;
     case WB_BACKUP_SPARSE_BLOCK:
         if (sink->is_dir || sink->became_symlink) return fail(sink, WB_ERROR_ACCESS_DENIED);
         sink->data_written = 1;
-        /* over existing contents, what lies between blocks must become a hole */
-        if (!sink->sparse_fresh && stream->sparse_offset > sink->sparse_end)
-            ret = punch(sink->fd, sink->sparse_end, stream->sparse_offset);
-        if (!ret && !stream->data_size && ftruncate(sink->fd, stream->sparse_offset))
+        if (!stream->data_size && ftruncate(sink->fd, stream->sparse_offset))
             ret = wb_win32_error_from_errno(errno);
         break;
     case WB_BACKUP_SECURITY_DATA:
@@ -510,9 +482,6 @@ static uint32_t sink_end(void *opaque)
     case WB_BACKUP_DATA:
         if (!(sink->stream.attributes & WB_STREAM_SPARSE_ATTRIBUTE) && ftruncate(sink->fd, sink->stream.data_size))
             ret = wb_win32_error_from_errno(errno);
-        break;
-    case WB_BACKUP_SPARSE_BLOCK:
-        sink->sparse_end = sink->stream.sparse_offset + sink->stream.data_size;
         break;
     case WB_BACKUP_SECURITY_DATA:
         ret = apply_security(sink, sink->buffer, sink->buffered);
