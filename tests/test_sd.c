@@ -223,6 +223,25 @@ static void test_reverse_refuses_other_shapes(void **state)
     assert_int_equal(wb_sd_to_posix(sd, sizeof(sd), 0, &uid, &gid, &mode), WB_ERROR_NOT_SUPPORTED);
 }
 
+/* The last ACE's SID has no sub-authorities and ends the buffer: the check
+ * for Everyone (S-1-1-0, 12 bytes) must not read past its 8 bytes (ASan). */
+static void test_reverse_short_sid_at_end(void **state)
+{
+    static const uint8_t ace[16] = {0, 0, 16, 0, 0xa9, 0, 0x12, 0, 1, 0, 0, 0, 0, 0, 0, 1};
+    size_t size = sizeof(sd_0640) + sizeof(ace);
+    uint8_t *sd = malloc(size);
+    uint32_t uid, gid, mode;
+
+    assert_non_null(sd);
+    memcpy(sd, sd_0640, sizeof(sd_0640));
+    memcpy(sd + sizeof(sd_0640), ace, sizeof(ace));
+    sd[54] += sizeof(ace);                   /* AclSize */
+    sd[56] = 3;                              /* AceCount */
+    assert_int_equal(wb_sd_validate(sd, size), WB_OK);
+    assert_int_equal(wb_sd_to_posix(sd, size, 0, &uid, &gid, &mode), WB_ERROR_NOT_SUPPORTED);
+    free(sd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -233,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_posix_acl),
         cmocka_unit_test(test_validate_malformed),
         cmocka_unit_test(test_reverse_refuses_other_shapes),
+        cmocka_unit_test(test_reverse_short_sid_at_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,10 +272,12 @@ static int unix_sid(const uint8_t *sid, uint32_t kind, uint32_t *id)
     return 1;
 }
 
+/* S-1-1-0.  sid is valid, so it has 8 + 4 * sid[1] bytes: compare the
+ * sub-authority count first, never more bytes than the SID has. */
 static int everyone_sid(const uint8_t *sid)
 {
     static const uint8_t everyone[12] = {1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};
-    return !memcmp(sid, everyone, sizeof(everyone));
+    return sid[1] == 1 && !memcmp(sid, everyone, sizeof(everyone));
 }
 
 uint32_t wb_sd_to_posix(const uint8_t *sd, size_t size, int is_dir,
