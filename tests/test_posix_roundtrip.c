@@ -509,7 +509,22 @@ static void test_hard_link(void **state)
     assert_int_equal(stat(path, &st_link), 0);
     assert_int_equal(st_link.st_ino, st_file.st_ino);
 
-    assert_int_equal(restore_link(fd, "Z:\\sub\\linked", 0, dir), WB_ERROR_ALREADY_EXISTS);
+    /* an existing name is replaced ("will be overwritten", KB CreateHardLink
+     * sample), in one rename: the other file's name now leads here */
+    assert_int_equal(restore_link(fd, "Z:\\sub\\linked", 0, dir), WB_OK);
+    snprintf(path, sizeof(path), "%s/sub/other", dir);
+    assert_true((sub = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) >= 0);
+    close(sub);
+    assert_int_equal(restore_link(fd, "Z:\\sub\\other", 0, dir), WB_OK);
+    assert_int_equal(stat(path, &st_link), 0);
+    assert_int_equal(st_link.st_ino, st_file.st_ino);
+    assert_int_equal(st_link.st_nlink, 4);
+    /* ... but never a directory */
+    snprintf(path, sizeof(path), "%s/sub/adir", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    assert_int_equal(restore_link(fd, "Z:\\sub\\adir", 0, dir), WB_ERROR_ACCESS_DENIED);
+    assert_int_equal(stat(path, &st_link), 0);
+    assert_true(S_ISDIR(st_link.st_mode));
     assert_int_equal(restore_link(fd, "Z:\\sub\\..\\..\\escape", 0, dir), WB_ERROR_INVALID_NAME);
     assert_int_equal(restore_link(fd, "Z:\\sub\\a\\b", 0, dir), WB_ERROR_PATH_NOT_FOUND);
     assert_int_equal(restore_link(fd, "Z:\\sub\\nul_here", 8, dir), WB_ERROR_INVALID_NAME);

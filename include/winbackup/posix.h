@@ -52,14 +52,51 @@ struct wb_posix_sink_options
      * and must stay below it.  NULL: Wine's mapping (Z: is /).  Components
      * ".." are always refused. */
     const char *link_root;
+    /* The Win32 access rights of the handle the sink stands for
+     * (FILE_WRITE_DATA 0x2, FILE_WRITE_EA 0x10, FILE_WRITE_ATTRIBUTES 0x100,
+     * WRITE_DAC 0x40000, WRITE_OWNER 0x80000, ...).  A stream that needs a
+     * right the handle lacks fails with WB_ERROR_ACCESS_DENIED when it
+     * arrives, as it does on Windows; BACKUP_LINK needs none (Microsoft's
+     * CreateHardLink sample opens the file with FILE_WRITE_ATTRIBUTES only).
+     * 0: derived from the fd (read-only: GENERIC_READ's rights; else all). */
+    uint32_t access;
+    /* What BACKUP_LINK does (WB_POSIX_LINK_*). */
+    unsigned int link_mode;
 };
 
-/* fd: the file or directory to restore onto, opened for writing. */
+/* BACKUP_LINK: made at once, an existing name replaced (what BackupWrite
+ * does: the KB sample says an existing link name "will be overwritten") */
+#define WB_POSIX_LINK_NOW       0u
+/* recorded and checked, made only by wb_posix_sink_stage_links and
+ * wb_posix_sink_commit_links, so a restore that fails leaves none behind */
+#define WB_POSIX_LINK_DEFERRED  1u
+/* refused with WB_ERROR_ACCESS_DENIED (a stream from elsewhere may not
+ * place names anywhere on this system) */
+#define WB_POSIX_LINK_REFUSED   2u
+
+/* fd: the file or directory to restore onto. */
 uint32_t wb_posix_sink_open(int fd, unsigned int flags, const struct wb_posix_sink_options *options,
                             struct wb_posix_sink **sink);
 /* Apply what must come last (file length, fsync of data); WB_OK or the first error. */
 uint32_t wb_posix_sink_finish(struct wb_posix_sink *sink);
+/* WB_POSIX_LINK_DEFERRED: make every recorded link to the file behind fd
+ * under a temporary name next to its final one; nothing is replaced yet.
+ * On failure the temporary names made so far are removed. */
+uint32_t wb_posix_sink_stage_links(struct wb_posix_sink *sink, int fd);
+/* Rename the staged links over their final names.  WB_OK or the first error. */
+uint32_t wb_posix_sink_commit_links(struct wb_posix_sink *sink);
+/* What the stream's security descriptor did to the file so far. */
+#define WB_POSIX_SD_NONE    0   /* none arrived, or security was not asked for */
+#define WB_POSIX_SD_STORED  1   /* kept in user.wine.sd */
+#define WB_POSIX_SD_MAPPED  2   /* became the owner, group and mode (by finish()) */
+int wb_posix_sink_security(const struct wb_posix_sink *sink);
+/* Frees the sink; links staged and not committed are removed. */
 void wb_posix_sink_close(struct wb_posix_sink *sink);
+
+/* A temporary name in the directory of `path` (NAME_MAX-safe whatever the
+ * length of the final name): "<dir>/.<up to 200 bytes of the name>.wb<pid>.<n>".
+ * Returns a malloc()ed path, NULL when out of memory. */
+char *wb_posix_temp_sibling(const char *path, unsigned int n);
 
 /* Win32 FILE_ATTRIBUTE_* of a file, from its mode and user.DOSATTRIB. */
 uint32_t wb_posix_get_attributes(int fd, uint32_t *attributes);

@@ -30,7 +30,14 @@ uint32_t wb_backup_path(const char *path, unsigned int flags, int out_fd);
 /* Restore the backup stream read from in_fd onto `path`.  The stream is
  * restored into a temporary file next to `path` that replaces `path` only
  * once the whole stream was applied, so a malformed or truncated stream
- * leaves an existing `path` untouched.  link_root: see wb_posix_sink_options. */
+ * leaves an existing `path` untouched.  An existing regular file keeps its
+ * owner, group, mode, POSIX ACL and stored descriptor unless the stream's
+ * security descriptor (WB_SECURITY) replaces them; one with other hard links
+ * (or whose owner the caller cannot give to a new file) is rewritten in
+ * place after the whole stream was checked, so that its links stay one file.
+ * BACKUP_LINK streams: refused (WB_ERROR_ACCESS_DENIED) without link_root;
+ * with it, the links are made below link_root (see wb_posix_sink_options),
+ * replacing existing names, and only once everything else succeeded. */
 uint32_t wb_restore_path(const char *path, unsigned int flags, const char *link_root, int in_fd);
 
 /* Copy a file with all its Windows metadata (the stream of src restored onto

@@ -5,7 +5,8 @@
  * Restores never damage what is already there: the stream goes into a
  * temporary file in the destination's directory, which is fsync'ed and
  * renamed over the destination only when the whole stream was applied.
- * A directory cannot be swapped like that; it is restored in place.
+ * Files with other hard links and directories cannot be swapped like that;
+ * see struct restore_job for what happens to them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include "winbackup/winbackup.h"
 
@@ -96,14 +98,47 @@ uint32_t wb_backup_path(const char *path, unsigned int flags, int out_fd)
     return status;
 }
 
-/* The sink side of a restore: a temporary file (or the directory itself),
- * the POSIX sink and the decoder. */
+/*
+ * The sink side of a restore.  Which file the stream goes to depends on what
+ * is at the destination (the rule docs/ARCHITECTURE.md states):
+ *
+ *  RESTORE_REPLACE    nothing, a symlink or another non-directory, or a
+ *                     regular file with one name whose owner and group we
+ *                     can give to a new file: the stream is decoded into a
+ *                     temporary file next to it, which takes over the old
+ *                     file's owner, group, mode, POSIX ACL and stored
+ *                     descriptor (unless the stream's own descriptor
+ *                     replaces them) and is renamed over it at the end.
+ *  RESTORE_IN_PLACE   a regular file with more than one name, or one whose
+ *                     owner we cannot give to a new file: replacing it would
+ *                     split its hard links or change its owner, so the
+ *                     stream is first decoded into a temporary file (which
+ *                     checks all of it, and the copy of its bytes kept in
+ *                     raw_fd), then decoded again onto the file itself, as
+ *                     BackupWrite does with the handle it is given.  A
+ *                     malformed or truncated stream leaves the file
+ *                     untouched; an I/O error during the second pass (a full
+ *                     disk) leaves it partly written and is reported.
+ *  RESTORE_DIRECTORY  a directory: its metadata is restored in place.
+ *
+ * BACKUP_LINK streams make hard links only with a link root (the caller
+ * says where a stream's paths may place names) and only at commit, after
+ * everything else succeeded: a failed restore leaves no link behind.
+ */
+enum restore_mode { RESTORE_REPLACE, RESTORE_IN_PLACE, RESTORE_DIRECTORY };
+
 struct restore_job
 {
     unsigned int flags;
+    enum restore_mode mode;
     char *final_path;
-    char *temp_path;            /* NULL when restoring in place (directories) */
-    int fd;
+    char *link_root;
+    char *temp_path;            /* REPLACE, IN_PLACE: what the stream is decoded into first */
+    int fd;                     /* the temporary file, or the directory */
+    int target_fd;              /* IN_PLACE: the existing file, opened for writing */
+    int raw_fd;                 /* IN_PLACE: an unnamed copy of the stream's bytes */
+    int carry;                  /* REPLACE over a regular file: keep its security */
+    struct stat target_st;      /* the regular file at the destination, as lstat saw it */
     struct wb_posix_sink *sink;
     struct wb_decoder *decoder;
 };
@@ -113,12 +148,17 @@ static void restore_job_abort(struct restore_job *job)
     wb_decoder_free(job->decoder);
     if (job->sink) wb_posix_sink_close(job->sink);
     if (job->fd >= 0) close(job->fd);
+    if (job->target_fd >= 0) close(job->target_fd);
+    if (job->raw_fd >= 0) close(job->raw_fd);
     if (job->temp_path)
     {
         unlink(job->temp_path);
         free(job->temp_path);
     }
     free(job->final_path);
+    free(job->link_root);
+    memset(job, 0, sizeof(*job));
+    job->fd = job->target_fd = job->raw_fd = -1;
 }
 
 static char *parent_dir(const char *path)
@@ -134,67 +174,160 @@ static char *parent_dir(const char *path)
     return dir;
 }
 
+/* Copy one xattr of the file at path (not following a symlink) to fd, if
+ * the file has it.  By path: reading an ACL needs no read permission. */
+static uint32_t copy_xattr(const char *path, int to, const char *name)
+{
+    ssize_t size = lgetxattr(path, name, NULL, 0);
+    uint8_t *value;
+    uint32_t ret = WB_OK;
+
+    if (size < 0) return errno == ENODATA || errno == ENOTSUP ? WB_OK : wb_win32_error_from_errno(errno);
+    if (!(value = malloc(size ? size : 1))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+    if ((size = lgetxattr(path, name, value, size)) < 0 || fsetxattr(to, name, value, size, 0))
+        ret = errno == ENODATA ? WB_OK : wb_win32_error_from_errno(errno);
+    free(value);
+    return ret;
+}
+
+/* RESTORE_REPLACE over a file: what the stream's descriptor did not replace
+ * comes from the old file.  Owner and group went over at open (chown clears
+ * set-id bits, and deciding IN_PLACE needs to know if it works); the stored
+ * descriptor, the ACL and the mode come last, because a read-only mode would
+ * stop the restore's own xattr writes. */
+static uint32_t carry_security(struct restore_job *job)
+{
+    int applied = wb_posix_sink_security(job->sink);
+    uint32_t ret;
+
+    if (applied == WB_POSIX_SD_MAPPED) return WB_OK;
+    if (applied == WB_POSIX_SD_NONE && (ret = copy_xattr(job->final_path, job->fd, "user.wine.sd"))) return ret;
+    if ((ret = copy_xattr(job->final_path, job->fd, "system.posix_acl_access"))) return ret;
+    if (fchmod(job->fd, job->target_st.st_mode & 07777)) return wb_win32_error_from_errno(errno);
+    return WB_OK;
+}
+
+/* An unnamed file in dir for the copy of the stream (O_TMPFILE, else a
+ * temporary name removed at once). */
+static int open_unnamed(const char *dir, const char *near)
+{
+    unsigned int attempt;
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+    for (attempt = 0; fd < 0 && attempt < 100; attempt++)
+    {
+        char *temp = wb_posix_temp_sibling(near, 0x10000 + attempt);
+        if (!temp) return -1;
+        if ((fd = open(temp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) unlink(temp);
+        free(temp);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    return fd;
+}
+
+static uint32_t open_sink(struct restore_job *job, int fd, const char *path, struct wb_posix_sink **sink,
+                          struct wb_decoder **decoder)
+{
+    struct wb_posix_sink_options options;
+    uint32_t status;
+
+    memset(&options, 0, sizeof(options));
+    options.path = path;
+    options.link_root = job->link_root;
+    options.link_mode = job->link_root ? WB_POSIX_LINK_DEFERRED : WB_POSIX_LINK_REFUSED;
+    if ((status = wb_posix_sink_open(fd, job->flags, &options, sink))) return status;
+    if (!(*decoder = wb_decoder_new(&wb_posix_sink_ops, *sink, (job->flags & WB_SECURITY) ? WB_DECODE_SECURITY : 0)))
+        return WB_ERROR_NOT_ENOUGH_MEMORY;
+    return WB_OK;
+}
+
 static uint32_t restore_job_open(struct restore_job *job, const char *path, unsigned int flags, const char *link_root)
 {
-    struct wb_posix_sink_options options = { NULL, link_root };
     struct stat st;
     uint32_t status;
+    char *dir = NULL;
     int exists;
 
     memset(job, 0, sizeof(*job));
-    job->fd = -1;
+    job->fd = job->target_fd = job->raw_fd = -1;
     job->flags = flags;
-    if (!(job->final_path = strdup(path))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+    if (!(job->final_path = strdup(path)) || (link_root && !(job->link_root = strdup(link_root))))
+    {
+        status = WB_ERROR_NOT_ENOUGH_MEMORY;
+        goto failed;
+    }
 
     exists = !lstat(path, &st);
     if (exists && S_ISDIR(st.st_mode))
     {
-        job->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        job->mode = RESTORE_DIRECTORY;
+        job->fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (job->fd < 0) goto errno_failed;
+        if ((status = open_sink(job, job->fd, NULL, &job->sink, &job->decoder))) goto failed;
+        return WB_OK;
     }
-    else
+
     {
-        char *dir = parent_dir(path);
         const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
         static unsigned int counter;
         unsigned int attempt;
 
-        if (!dir || !*base) { free(dir); status = WB_ERROR_INVALID_NAME; goto failed; }
-        if (!(job->temp_path = malloc(strlen(dir) + strlen(base) + 40)))
-        {
-            free(dir);
-            status = WB_ERROR_NOT_ENOUGH_MEMORY;
-            goto failed;
-        }
+        if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) { status = WB_ERROR_INVALID_NAME; goto failed; }
+        if (strlen(base) > 255) { status = WB_ERROR_FILENAME_EXCED_RANGE; goto failed; }
         /* A new file is created 0666 so that the kernel applies the umask,
          * as it would for the file itself (no umask() juggling, which is
-         * process-wide and racy); one that replaces a file takes its mode.
-         * A restored security descriptor that maps onto a mode overrides
-         * both.  The name only has to be unused: O_EXCL guards the race. */
+         * process-wide and racy).  The name only has to be unused: O_EXCL
+         * guards the race. */
         for (attempt = 0; attempt < 100; attempt++)
         {
-            sprintf(job->temp_path, "%s/.%s.wb%x.%x", dir, base, (unsigned int)getpid(),
-                    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+            free(job->temp_path);
+            if (!(job->temp_path = wb_posix_temp_sibling(path, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED))))
+            {
+                status = WB_ERROR_NOT_ENOUGH_MEMORY;
+                goto failed;
+            }
             job->fd = open(job->temp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
             if (job->fd >= 0 || errno != EEXIST) break;
         }
-        free(dir);
         if (job->fd < 0)
         {
             free(job->temp_path);
             job->temp_path = NULL;
             goto errno_failed;
         }
-        if (exists && S_ISREG(st.st_mode) && fchmod(job->fd, st.st_mode & 07777)) goto errno_failed;
-        options.path = job->temp_path;
     }
-    if ((status = wb_posix_sink_open(job->fd, flags, &options, &job->sink))) goto failed;
-    if (!(job->decoder = wb_decoder_new(&wb_posix_sink_ops, job->sink,
-                                        (flags & WB_SECURITY) ? WB_DECODE_SECURITY : 0)))
+
+    job->mode = RESTORE_REPLACE;
+    if (exists && S_ISREG(st.st_mode))
     {
-        status = WB_ERROR_NOT_ENOUGH_MEMORY;
-        goto failed;
+        job->target_st = st;
+        job->carry = 1;
+        /* the owner and group first: whether they can go over decides the mode */
+        if ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(job->fd, st.st_uid, st.st_gid))
+        {
+            if (errno != EPERM) goto errno_failed;
+            job->carry = 0;
+        }
+        if (!job->carry || st.st_nlink > 1)
+        {
+            /* replacing would change the owner or split hard links */
+            job->mode = RESTORE_IN_PLACE;
+            job->carry = 0;
+            job->target_fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+            if (job->target_fd < 0) goto errno_failed;
+            if (fstat(job->target_fd, &job->target_st) || job->target_st.st_dev != st.st_dev ||
+                job->target_st.st_ino != st.st_ino)
+            {
+                status = WB_ERROR_ACCESS_DENIED;   /* swapped under us */
+                goto failed;
+            }
+            if (!(dir = parent_dir(path))) { status = WB_ERROR_NOT_ENOUGH_MEMORY; goto failed; }
+            job->raw_fd = open_unnamed(dir, path);
+            free(dir);
+            if (job->raw_fd < 0) goto errno_failed;
+        }
     }
+    if ((status = open_sink(job, job->fd, job->temp_path, &job->sink, &job->decoder))) goto failed;
     return WB_OK;
 
 errno_failed:
@@ -204,10 +337,110 @@ failed:
     return status;
 }
 
+/* Feed stream bytes to the restore (and keep them for the second pass). */
+static uint32_t restore_job_write(struct restore_job *job, const uint8_t *buffer, size_t size)
+{
+    uint32_t status;
+
+    if (job->raw_fd >= 0 && (status = write_all(job->raw_fd, buffer, size))) return status;
+    return wb_decoder_write(job->decoder, buffer, size);
+}
+
+/* user.* xattr names of fd, sorted; NULL list on error (count 0). */
+static char **user_xattrs(int fd, size_t *count)
+{
+    char *list = NULL, **names = NULL, *name;
+    ssize_t size;
+    size_t n = 0;
+
+    *count = 0;
+    if ((size = flistxattr(fd, NULL, 0)) <= 0) return NULL;
+    if (!(list = malloc(size)) || (size = flistxattr(fd, list, size)) < 0) goto done;
+    for (name = list; name < list + size; name += strlen(name) + 1)
+        if (!strncmp(name, "user.", 5)) n++;
+    if (!n || !(names = calloc(n, sizeof(*names)))) goto done;
+    for (name = list, n = 0; name < list + size; name += strlen(name) + 1)
+        if (!strncmp(name, "user.", 5) && !(names[n++] = strdup(name))) break;
+    *count = n;
+done:
+    free(list);
+    return names;
+}
+
+static void free_names(char **names, size_t count)
+{
+    while (count) free(names[--count]);
+    free(names);
+}
+
+/* IN_PLACE, second pass: the checked stream onto the file itself; then the
+ * file's length and xattrs made those of the checked copy. */
+static uint32_t apply_in_place(struct restore_job *job)
+{
+    struct wb_posix_sink *sink = NULL;
+    struct wb_decoder *decoder = NULL;
+    char **before = NULL, **after = NULL;
+    size_t before_count = 0, after_count = 0, i, j;
+    uint8_t *buffer = NULL;
+    struct stat st;
+    uint32_t status;
+
+    if (fstat(job->fd, &st)) return wb_win32_error_from_errno(errno);
+    before = user_xattrs(job->target_fd, &before_count);
+    if (lseek(job->raw_fd, 0, SEEK_SET) < 0) { status = wb_win32_error_from_errno(errno); goto done; }
+    if (!(buffer = malloc(COPY_CHUNK))) { status = WB_ERROR_NOT_ENOUGH_MEMORY; goto done; }
+    if ((status = open_sink(job, job->target_fd, NULL, &sink, &decoder))) goto done;
+    for (;;)
+    {
+        ssize_t got = read(job->raw_fd, buffer, COPY_CHUNK);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) { status = wb_win32_error_from_errno(errno); goto done; }
+        if (!got) break;
+        if ((status = wb_decoder_write(decoder, buffer, got))) goto done;
+    }
+    if ((status = wb_posix_sink_finish(sink))) goto done;
+    if (ftruncate(job->target_fd, st.st_size)) { status = wb_win32_error_from_errno(errno); goto done; }
+    /* what the stream did not set goes, as it would with a new file; a
+     * stored descriptor is the file's security and stays unless replaced */
+    after = user_xattrs(job->fd, &after_count);
+    for (i = 0; i < before_count; i++)
+    {
+        if (!strcmp(before[i], "user.wine.sd")) continue;
+        for (j = 0; j < after_count; j++) if (!strcmp(before[i], after[j])) break;
+        if (j == after_count && fremovexattr(job->target_fd, before[i]) && errno != ENODATA)
+        {
+            status = wb_win32_error_from_errno(errno);
+            goto done;
+        }
+    }
+    if (!(job->flags & WB_NO_SYNC) && fsync(job->target_fd)) status = wb_win32_error_from_errno(errno);
+done:
+    free_names(before, before_count);
+    free_names(after, after_count);
+    free(buffer);
+    wb_decoder_free(decoder);
+    if (sink) wb_posix_sink_close(sink);
+    return status;
+}
+
+static void fsync_parent(const char *path)
+{
+    char *dir = parent_dir(path);
+    int dir_fd;
+
+    if (!dir) return;
+    if ((dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+    {
+        fsync(dir_fd);
+        close(dir_fd);
+    }
+    free(dir);
+}
+
 static uint32_t restore_job_commit(struct restore_job *job)
 {
     uint32_t status;
-    char *dir;
+    int linked_fd;
 
     if (!wb_decoder_at_boundary(job->decoder))
     {
@@ -215,37 +448,40 @@ static uint32_t restore_job_commit(struct restore_job *job)
         restore_job_abort(job);
         return WB_ERROR_HANDLE_EOF;
     }
-    if ((status = wb_posix_sink_finish(job->sink)))
+    if ((status = wb_posix_sink_finish(job->sink))) goto failed;
+    if (job->mode == RESTORE_IN_PLACE)
     {
-        restore_job_abort(job);
-        return status;
+        if ((status = apply_in_place(job))) goto failed;
+        linked_fd = job->target_fd;
     }
-    if (!(job->flags & WB_NO_SYNC) && fsync(job->fd) && errno != EINVAL && errno != EBADF)
+    else
     {
-        status = wb_win32_error_from_errno(errno);
-        restore_job_abort(job);
-        return status;
+        if (job->carry && (status = carry_security(job))) goto failed;
+        if (!(job->flags & WB_NO_SYNC) && fsync(job->fd) && errno != EINVAL && errno != EBADF)
+        {
+            status = wb_win32_error_from_errno(errno);
+            goto failed;
+        }
+        linked_fd = job->fd;
     }
-    if (job->temp_path)
+    /* links under temporary names first: nothing is replaced until the file is */
+    if ((status = wb_posix_sink_stage_links(job->sink, linked_fd))) goto failed;
+    if (job->mode == RESTORE_REPLACE)
     {
         if (rename(job->temp_path, job->final_path))
         {
             status = wb_win32_error_from_errno(errno);
-            restore_job_abort(job);
-            return status;
+            goto failed;
         }
         free(job->temp_path);
         job->temp_path = NULL;
         /* make the rename itself durable */
-        if (!(job->flags & WB_NO_SYNC) && (dir = parent_dir(job->final_path)))
-        {
-            int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dir_fd >= 0) { fsync(dir_fd); close(dir_fd); }
-            free(dir);
-        }
+        if (!(job->flags & WB_NO_SYNC)) fsync_parent(job->final_path);
     }
-    restore_job_abort(job);   /* frees what is left; nothing to unlink any more */
-    return WB_OK;
+    status = wb_posix_sink_commit_links(job->sink);
+failed:
+    restore_job_abort(job);   /* removes the temporary file and staged links; frees the rest */
+    return status;
 }
 
 uint32_t wb_restore_path(const char *path, unsigned int flags, const char *link_root, int in_fd)
@@ -267,7 +503,7 @@ uint32_t wb_restore_path(const char *path, unsigned int flags, const char *link_
             break;
         }
         if (!got) break;
-        if ((status = wb_decoder_write(job.decoder, buffer, (size_t)got))) break;
+        if ((status = restore_job_write(&job, buffer, (size_t)got))) break;
     }
     if (status) restore_job_abort(&job);
     else status = restore_job_commit(&job);
@@ -300,7 +536,7 @@ uint32_t wb_copy_path(const char *src, const char *dst, unsigned int flags)
         goto done;
     }
     while (!(status = wb_encoder_read(from.encoder, buffer, COPY_CHUNK, &done)) && done)
-        if ((status = wb_decoder_write(to.decoder, buffer, done))) break;
+        if ((status = restore_job_write(&to, buffer, done))) break;
     backup_job_close(&from);
     if (status) restore_job_abort(&to);
     else status = restore_job_commit(&to);

@@ -61,6 +61,17 @@
 
 #define ADS_MAX_SIZE 65535u     /* XATTR_SIZE_MAX minus Samba's trailing NUL */
 
+/* A BACKUP_LINK kept for later: its payload, then (staged) the directory,
+ * the final name and the temporary name it has until committed. */
+struct deferred_link
+{
+    uint8_t *payload;
+    size_t size;
+    int dirfd;
+    char *name;
+    char *temp;
+};
+
 struct wb_posix_sink
 {
     int fd;
@@ -79,14 +90,31 @@ struct wb_posix_sink
     int data_written;
     int became_symlink;
 
+    int security;                   /* WB_POSIX_SD_* */
     int owner_pending;
     uint32_t uid, gid, mode;
     uint8_t *mapped_sd;             /* the SD behind owner_pending, stored only if it cannot be applied */
     size_t mapped_sd_size;
 
+    unsigned int link_mode;
+    struct deferred_link *links;    /* WB_POSIX_LINK_DEFERRED */
+    size_t link_count;
+    uint32_t access;                /* Win32 access rights of the handle */
+
     unsigned int ignored_streams;
     uint32_t first_error;
 };
+
+static void unstage_links(struct wb_posix_sink *sink);
+
+/* Win32 access rights (winnt.h) the streams need */
+#define ACCESS_FILE_WRITE_DATA        0x00000002u
+#define ACCESS_FILE_WRITE_EA          0x00000010u
+#define ACCESS_FILE_WRITE_ATTRIBUTES  0x00000100u
+#define ACCESS_WRITE_DAC              0x00040000u
+#define ACCESS_WRITE_OWNER            0x00080000u
+#define ACCESS_GENERIC_READ_RIGHTS    0x00120089u   /* FILE_GENERIC_READ */
+#define ACCESS_ALL                    0x001f01ffu   /* FILE_ALL_ACCESS */
 
 static uint32_t fail(struct wb_posix_sink *sink, uint32_t error)
 {
@@ -106,10 +134,20 @@ uint32_t wb_posix_sink_open(int fd, unsigned int flags, const struct wb_posix_si
     if (fd < 0 || fstat(fd, &st)) return WB_ERROR_INVALID_HANDLE;
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return WB_ERROR_NOT_SUPPORTED;
     if (options && options->link_root && options->link_root[0] != '/') return WB_ERROR_INVALID_PARAMETER;
+    if (options && options->link_mode > WB_POSIX_LINK_REFUSED) return WB_ERROR_INVALID_PARAMETER;
     if (!(sink = calloc(1, sizeof(*sink)))) return WB_ERROR_NOT_ENOUGH_MEMORY;
     sink->fd = fd;
     sink->flags = flags;
     sink->is_dir = S_ISDIR(st.st_mode);
+    sink->link_mode = options ? options->link_mode : WB_POSIX_LINK_NOW;
+    sink->access = options ? options->access : 0;
+    if (!sink->access)
+    {
+        int mode = fcntl(fd, F_GETFL);
+        /* a directory is always opened read-only: its open mode says nothing */
+        sink->access = sink->is_dir || (mode >= 0 && !(mode & O_PATH) && (mode & O_ACCMODE) != O_RDONLY)
+                       ? ACCESS_ALL : ACCESS_GENERIC_READ_RIGHTS;
+    }
     if (options && ((options->path && !(sink->path = strdup(options->path))) ||
                     (options->link_root && !(sink->link_root = strdup(options->link_root)))))
     {
@@ -122,7 +160,12 @@ uint32_t wb_posix_sink_open(int fd, unsigned int flags, const struct wb_posix_si
 
 void wb_posix_sink_close(struct wb_posix_sink *sink)
 {
+    size_t i;
+
     if (!sink) return;
+    unstage_links(sink);
+    for (i = 0; i < sink->link_count; i++) free(sink->links[i].payload);
+    free(sink->links);
     free(sink->buffer);
     free(sink->ads_xattr);
     free(sink->mapped_sd);
@@ -185,7 +228,11 @@ static uint32_t apply_security(struct wb_posix_sink *sink, const uint8_t *sd, si
 
     if ((ret = wb_sd_validate(sd, size))) return ret;
     if (wb_sd_to_posix(sd, size, sink->is_dir, &uid, &gid, &mode))
-        return sink->became_symlink ? WB_OK : store_sd(sink, sd, size);
+    {
+        if (sink->became_symlink) return WB_OK;
+        if (!(ret = store_sd(sink, sd, size))) sink->security = WB_POSIX_SD_STORED;
+        return ret;
+    }
 
     /* a stale stored descriptor would override the restored one */
     if (!sink->became_symlink && fremovexattr(sink->fd, WBP_XATTR_SD) && errno != ENODATA &&
@@ -196,6 +243,7 @@ static uint32_t apply_security(struct wb_posix_sink *sink, const uint8_t *sd, si
     memcpy(sink->mapped_sd, sd, size);
     sink->mapped_sd_size = size;
     sink->owner_pending = 1;
+    sink->security = WB_POSIX_SD_NONE;     /* the last descriptor wins; finish() says MAPPED */
     sink->uid = uid;
     sink->gid = gid;
     sink->mode = mode;
@@ -228,18 +276,17 @@ static uint32_t apply_eas(struct wb_posix_sink *sink, const uint8_t *chain, size
 static uint32_t make_symlink(struct wb_posix_sink *sink, const char *target)
 {
     struct stat fd_st, path_st;
-    size_t len = strlen(sink->path) + 32;
-    char *temp;
+    char *temp = NULL;
     unsigned int attempt;
     uint32_t ret = WB_ERROR_ALREADY_EXISTS;
 
     if (fstat(sink->fd, &fd_st) || lstat(sink->path, &path_st)) return wb_win32_error_from_errno(errno);
     /* the path must still name the file we were given */
     if (fd_st.st_dev != path_st.st_dev || fd_st.st_ino != path_st.st_ino) return WB_ERROR_INVALID_PARAMETER;
-    if (!(temp = malloc(len))) return WB_ERROR_NOT_ENOUGH_MEMORY;
     for (attempt = 0; attempt < 100; attempt++)
     {
-        snprintf(temp, len, "%s.wb%d.%u", sink->path, (int)getpid(), attempt);
+        free(temp);
+        if (!(temp = wb_posix_temp_sibling(sink->path, attempt))) return WB_ERROR_NOT_ENOUGH_MEMORY;
         if (!symlink(target, temp))
         {
             ret = WB_OK;
@@ -292,17 +339,22 @@ static uint32_t apply_reparse(struct wb_posix_sink *sink, const uint8_t *data, s
  * WB_ERROR_PATH_NOT_FOUND).  With link_root the drive letter is dropped, the
  * rest is taken below link_root and every directory on the way is opened
  * without following symlinks, so the link cannot land outside it.  ".."
- * components and embedded NULs are WB_ERROR_INVALID_NAME; an existing name
- * is WB_ERROR_ALREADY_EXISTS.
+ * components and embedded NULs are WB_ERROR_INVALID_NAME.
+ *
+ * resolve_link() opens the directory the link goes into and returns it with
+ * the link's name (malloc()ed); nothing is created.
  */
-static uint32_t apply_link(struct wb_posix_sink *sink, const uint8_t *payload, size_t size)
+static uint32_t resolve_link(const struct wb_posix_sink *sink, const uint8_t *payload, size_t size,
+                             int *dir_result, char **name_result)
 {
     uint16_t *utf16 = NULL;
-    char *path = NULL, *rel, *component, *next, *save = NULL, proc[64];
+    char *path = NULL, *rel, *component, *next, *save = NULL;
     size_t chars, i, len;
     int dirfd = -1, follow = sink->link_root ? O_NOFOLLOW : 0, posix_form;
     uint32_t ret;
 
+    *dir_result = -1;
+    *name_result = NULL;
     if (size < 2 || (size & 1) || payload[size - 1] || payload[size - 2]) return WB_ERROR_INVALID_DATA;
     chars = size / 2 - 1;
     if (!chars) return WB_ERROR_PATH_NOT_FOUND;
@@ -361,14 +413,171 @@ static uint32_t apply_link(struct wb_posix_sink *sink, const uint8_t *payload, s
         if (fstat(dirfd, &st) || !S_ISDIR(st.st_mode)) { ret = WB_ERROR_PATH_NOT_FOUND; goto done; }
         component = next;
     }
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", sink->fd);
-    if (linkat(AT_FDCWD, proc, dirfd, component, AT_SYMLINK_FOLLOW))
-        ret = wb_win32_error_from_errno(errno);
+    if (strlen(component) > 255) { ret = WB_ERROR_FILENAME_EXCED_RANGE; goto done; }
+    if (!(*name_result = strdup(component))) { ret = WB_ERROR_NOT_ENOUGH_MEMORY; goto done; }
+    *dir_result = dirfd;
+    dirfd = -1;
 
 done:
     if (dirfd >= 0) close(dirfd);
     free(path);
     return ret;
+}
+
+/* A hard link to the file behind fd at dirfd/name, under a temporary name
+ * in the same directory, returned in *temp (malloc()ed). */
+static uint32_t link_temp(int fd, int dirfd, char **temp)
+{
+    char proc[64], name[64];
+    static unsigned int counter;
+    unsigned int attempt;
+
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    for (attempt = 0; attempt < 100; attempt++)
+    {
+        snprintf(name, sizeof(name), ".wblink%x.%x", (unsigned int)getpid(),
+                 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+        if (!linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW))
+        {
+            if (!(*temp = strdup(name)))
+            {
+                unlinkat(dirfd, name, 0);
+                return WB_ERROR_NOT_ENOUGH_MEMORY;
+            }
+            return WB_OK;
+        }
+        if (errno != EEXIST) return wb_win32_error_from_errno(errno);
+    }
+    return WB_ERROR_ALREADY_EXISTS;
+}
+
+/* WB_POSIX_LINK_NOW: link now; an existing name is replaced in one rename. */
+static uint32_t make_link(struct wb_posix_sink *sink, const uint8_t *payload, size_t size)
+{
+    char proc[64], *name, *temp;
+    uint32_t ret;
+    int dirfd;
+
+    if ((ret = resolve_link(sink, payload, size, &dirfd, &name))) return ret;
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", sink->fd);
+    if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW))
+    {
+        if (errno != EEXIST) ret = wb_win32_error_from_errno(errno);
+        else if (!(ret = link_temp(sink->fd, dirfd, &temp)))
+        {
+            if (renameat(dirfd, temp, dirfd, name)) ret = wb_win32_error_from_errno(errno);
+            /* also when the name already was this file: rename() then
+             * does nothing and the temporary name stays */
+            unlinkat(dirfd, temp, 0);
+            free(temp);
+        }
+    }
+    close(dirfd);
+    free(name);
+    return ret;
+}
+
+/* WB_POSIX_LINK_DEFERRED: check the path now, keep the payload for later. */
+static uint32_t defer_link(struct wb_posix_sink *sink, const uint8_t *payload, size_t size)
+{
+    struct deferred_link *grown, *link;
+    uint32_t ret;
+    char *name;
+    int dirfd;
+
+    if ((ret = resolve_link(sink, payload, size, &dirfd, &name))) return ret;
+    close(dirfd);
+    free(name);
+    if (!(grown = realloc(sink->links, (sink->link_count + 1) * sizeof(*grown)))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+    sink->links = grown;
+    link = &sink->links[sink->link_count];
+    memset(link, 0, sizeof(*link));
+    link->dirfd = -1;
+    if (!(link->payload = malloc(size))) return WB_ERROR_NOT_ENOUGH_MEMORY;
+    memcpy(link->payload, payload, size);
+    link->size = size;
+    sink->link_count++;
+    return WB_OK;
+}
+
+static uint32_t apply_link(struct wb_posix_sink *sink, const uint8_t *payload, size_t size)
+{
+    switch (sink->link_mode)
+    {
+    case WB_POSIX_LINK_DEFERRED: return defer_link(sink, payload, size);
+    case WB_POSIX_LINK_REFUSED: return WB_ERROR_ACCESS_DENIED;
+    default: return make_link(sink, payload, size);
+    }
+}
+
+/* Remove staged links that were not committed. */
+static void unstage_links(struct wb_posix_sink *sink)
+{
+    size_t i;
+
+    for (i = 0; i < sink->link_count; i++)
+    {
+        struct deferred_link *link = &sink->links[i];
+        if (link->temp) unlinkat(link->dirfd, link->temp, 0);
+        free(link->temp);
+        free(link->name);
+        link->temp = link->name = NULL;
+        if (link->dirfd >= 0) close(link->dirfd);
+        link->dirfd = -1;
+    }
+}
+
+uint32_t wb_posix_sink_stage_links(struct wb_posix_sink *sink, int fd)
+{
+    uint32_t ret = WB_OK;
+    size_t i;
+
+    if (!sink || fd < 0) return WB_ERROR_INVALID_PARAMETER;
+    for (i = 0; i < sink->link_count && !ret; i++)
+    {
+        struct deferred_link *link = &sink->links[i];
+        if (link->temp) continue;
+        ret = resolve_link(sink, link->payload, link->size, &link->dirfd, &link->name);
+        if (!ret) ret = link_temp(fd, link->dirfd, &link->temp);
+    }
+    if (ret) unstage_links(sink);
+    return ret;
+}
+
+uint32_t wb_posix_sink_commit_links(struct wb_posix_sink *sink)
+{
+    uint32_t ret = WB_OK;
+    size_t i;
+
+    if (!sink) return WB_ERROR_INVALID_PARAMETER;
+    for (i = 0; i < sink->link_count; i++)
+    {
+        struct deferred_link *link = &sink->links[i];
+        if (!link->temp) continue;
+        if (renameat(link->dirfd, link->temp, link->dirfd, link->name) && !ret)
+            ret = wb_win32_error_from_errno(errno);
+        /* unstage_links removes the temporary name: left by a failed
+         * rename, or by one onto a name that already was this file */
+    }
+    unstage_links(sink);
+    return ret;
+}
+
+/* The access rights one of which the handle needs for a stream; all bits
+ * for streams that need none (named streams are opened anew by name on
+ * Windows, and a hard link needs no right on the file). */
+static uint32_t stream_rights(uint32_t id, unsigned int flags)
+{
+    switch (id)
+    {
+    case WB_BACKUP_DATA:
+    case WB_BACKUP_SPARSE_BLOCK: return ACCESS_FILE_WRITE_DATA;
+    case WB_BACKUP_EA_DATA: return ACCESS_FILE_WRITE_EA;
+    case WB_BACKUP_SECURITY_DATA: return (flags & WB_POSIX_SECURITY) ? ACCESS_WRITE_DAC | ACCESS_WRITE_OWNER : ~0u;
+    case WB_BACKUP_REPARSE_DATA:
+    case WB_BACKUP_OBJECT_ID: return ACCESS_FILE_WRITE_DATA | ACCESS_FILE_WRITE_ATTRIBUTES;
+    default: return ~0u;
+    }
 }
 
 static uint32_t sink_begin(void *opaque, const struct wb_sink_stream *stream)
@@ -387,6 +596,7 @@ static uint32_t sink_begin(void *opaque, const struct wb_sink_stream *stream)
     free(sink->ads_xattr);
     sink->ads_xattr = NULL;
 
+    if (!(sink->access & stream_rights(stream->id, sink->flags))) return fail(sink, WB_ERROR_ACCESS_DENIED);
     switch (stream->id)
     {
     case WB_BACKUP_DATA:
@@ -537,13 +747,25 @@ uint32_t wb_posix_sink_finish(struct wb_posix_sink *sink)
                 if (errno != EPERM) return fail(sink, wb_win32_error_from_errno(errno));
                 /* not ours to give away: keep the descriptor instead */
                 if ((ret = store_sd(sink, sink->mapped_sd, sink->mapped_sd_size))) return fail(sink, ret);
+                sink->security = WB_POSIX_SD_STORED;
             }
             if (fchmod(sink->fd, sink->mode)) return fail(sink, wb_win32_error_from_errno(errno));
+            /* the descriptor is the whole DACL: an ACL carried over from a
+             * file this one replaces would add to it */
+            if (sink->security != WB_POSIX_SD_STORED && fremovexattr(sink->fd, "system.posix_acl_access") &&
+                errno != ENODATA && errno != ENOTSUP)
+                return fail(sink, wb_win32_error_from_errno(errno));
         }
+        if (sink->security != WB_POSIX_SD_STORED) sink->security = WB_POSIX_SD_MAPPED;
     }
     if (sink->data_written && !sink->became_symlink && !(sink->flags & WB_POSIX_NO_SYNC) && fdatasync(sink->fd))
         return fail(sink, wb_win32_error_from_errno(errno));
     return WB_OK;
+}
+
+int wb_posix_sink_security(const struct wb_posix_sink *sink)
+{
+    return sink ? sink->security : WB_POSIX_SD_NONE;
 }
 
 const struct wb_sink_ops wb_posix_sink_ops = { sink_begin, sink_write, sink_end };

@@ -29,7 +29,9 @@ static const char usage_text[] =
     "  read FILE [--security]           write FILE's backup stream to standard output\n"
     "  write FILE [--security] [--link-root DIR]\n"
     "                                   restore the stream on standard input onto FILE\n"
-    "                                   (atomically: FILE is replaced only on success)\n"
+    "                                   (FILE is replaced only on success; one with other\n"
+    "                                   hard links is rewritten in place, see winbackup(1));\n"
+    "                                   hard links in the stream need --link-root DIR\n"
     "  list [STREAM] [--json]           list the streams of a backup stream (default: stdin)\n"
     "  attrib FILE [HEX]                print or set FILE's DOS attributes (FILE_ATTRIBUTE_*)\n"
     "  wine -- PROG.exe [ARGS]          run a Windows program under Wine with working\n"
@@ -90,7 +92,13 @@ static int cmd_write(int argc, char **argv)
         else return usage();
     }
     if (!path) return usage();
-    if ((status = wb_restore_path(path, flags, link_root, STDIN_FILENO))) return failed("write", path, status);
+    if ((status = wb_restore_path(path, flags, link_root, STDIN_FILENO)))
+    {
+        failed("write", path, status);
+        if (status == WB_ERROR_ACCESS_DENIED && !link_root)
+            fprintf(stderr, "winbackup: write: a stream with hard links (BACKUP_LINK) is restored only with --link-root DIR\n");
+        return 1;
+    }
     return 0;
 }
 
