@@ -778,6 +778,27 @@ static void test_stream_name_validation(void **state)
     assert_int_equal(wb_validate_stream_name(lower, 7, &start, &chars), WB_ERROR_INVALID_NAME);
 }
 
+/* [MS-BKUP] 2.2 note 2: a name without a type gets ":$DATA" from NTFS, so
+ * ":ads" is the stream ":ads:$DATA"; another type is not a data stream. */
+static void test_stream_name_without_type(void **state)
+{
+    static const uint8_t bare[] = { ':',0, 'a',0, 'd',0, 's',0 };
+    static const uint8_t one[] = { ':',0, 'x',0 };
+    static const uint8_t colon[] = { ':',0 };
+    static const uint8_t index[] = { ':',0, 'i',0, ':',0, '$',0, 'I',0, 'N',0, 'D',0, 'E',0, 'X',0 };
+    static const uint8_t trailing[] = { ':',0, 'a',0, ':',0 };
+    uint32_t start = 0, chars = 0;
+
+    assert_int_equal(wb_validate_stream_name(bare, sizeof(bare), &start, &chars), WB_OK);
+    assert_int_equal(start, 1);
+    assert_int_equal(chars, 3);
+    assert_int_equal(wb_validate_stream_name(one, sizeof(one), &start, &chars), WB_OK);
+    assert_int_equal(chars, 1);
+    assert_int_equal(wb_validate_stream_name(colon, sizeof(colon), &start, &chars), WB_ERROR_INVALID_NAME);
+    assert_int_equal(wb_validate_stream_name(index, sizeof(index), &start, &chars), WB_ERROR_INVALID_NAME);
+    assert_int_equal(wb_validate_stream_name(trailing, sizeof(trailing), &start, &chars), WB_ERROR_INVALID_NAME);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -806,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_decoder_truncated),
         cmocka_unit_test(test_decoder_bad_parameters),
         cmocka_unit_test(test_stream_name_validation),
+        cmocka_unit_test(test_stream_name_without_type),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

@@ -157,22 +157,30 @@ static void test_file_with_metadata(void **state)
     memcpy(stored + 2, sd, sd_size);
     assert_int_equal(fsetxattr(src, "user.wine.sd", stored, sd_size + 2, 0), 0);
     assert_int_equal(wb_posix_set_attributes(src, 0x2 | 0x20), WB_OK);   /* HIDDEN | ARCHIVE */
+    /* a non-symlink reparse point (IO_REPARSE_TAG_DEDUP, 4 bytes of data) */
+    assert_int_equal(fsetxattr(src, "user.WINEREPARSE", "\x13\x00\x00\x80\x04\x00\x00\x00wxyz", 12, 0), 0);
 
+    /* order: security, reparse (before DATA: go-winio's backuptar, written
+     * against Windows' output, takes it only there), data, EAs in stored
+     * order, named streams by name, object id */
     b = backup(src, WB_POSIX_SECURITY);
-    assert_int_equal(stream_ids(&b, ids, attrs, sizes, 16), 6);
+    assert_int_equal(stream_ids(&b, ids, attrs, sizes, 16), 7);
     assert_int_equal(ids[0], WB_BACKUP_SECURITY_DATA);
     assert_int_equal(sizes[0], sd_size);
-    assert_int_equal(ids[1], WB_BACKUP_DATA);
-    assert_int_equal(attrs[1], 0);
-    assert_int_equal(sizes[1], sizeof(data));
-    assert_int_equal(ids[2], WB_BACKUP_EA_DATA);
-    assert_int_equal(sizes[2], wb_ea_entry_size(7, 5) + wb_ea_entry_size(9, 10));
-    assert_int_equal(ids[3], WB_BACKUP_ALTERNATE_DATA);
-    assert_int_equal(sizes[3], 5);          /* Samba's NUL is not part of the stream */
+    assert_int_equal(ids[1], WB_BACKUP_REPARSE_DATA);
+    assert_int_equal(sizes[1], 12);
+    assert_int_equal(ids[2], WB_BACKUP_DATA);
+    assert_int_equal(attrs[2], 0);
+    assert_int_equal(sizes[2], sizeof(data));
+    assert_int_equal(ids[3], WB_BACKUP_EA_DATA);
+    /* [MS-FSCC] 2.4.15: the last entry (mime_type=text/plain, 8+10+10) unpadded */
+    assert_int_equal(sizes[3], wb_ea_entry_size(7, 5) + 8 + 10 + 10);
     assert_int_equal(ids[4], WB_BACKUP_ALTERNATE_DATA);
-    assert_int_equal(sizes[4], 13);
-    assert_int_equal(ids[5], WB_BACKUP_OBJECT_ID);
-    assert_int_equal(sizes[5], 64);
+    assert_int_equal(sizes[4], 5);          /* Samba's NUL is not part of the stream */
+    assert_int_equal(ids[5], WB_BACKUP_ALTERNATE_DATA);
+    assert_int_equal(sizes[5], 13);
+    assert_int_equal(ids[6], WB_BACKUP_OBJECT_ID);
+    assert_int_equal(sizes[6], 64);
 
     assert_true((dst = open_in(dir, "dst", O_CREAT | O_RDWR)) >= 0);
     assert_int_equal(write(dst, "old contents that are longer", 28), 28);
@@ -195,19 +203,22 @@ static void test_file_with_metadata(void **state)
         assert_int_equal(st.st_gid, 5678);
     }
     /* DOS attributes travel outside the stream, as on Windows: the restored
-     * file has the defaults, ARCHIVE, plus READONLY from the mode */
+     * file has the defaults, ARCHIVE, plus READONLY from the mode and
+     * REPARSE_POINT from the restored reparse data */
     assert_int_equal(fgetxattr(dst, "user.DOSATTRIB", NULL, 0), -1);
+    assert_xattr(dst, "user.WINEREPARSE", "\x13\x00\x00\x80\x04\x00\x00\x00wxyz", 12);
     assert_int_equal(wb_posix_get_attributes(dst, &attributes), WB_OK);
-    assert_int_equal(attributes, 0x21);
+    assert_int_equal(attributes, 0x421);
     assert_int_equal(wb_posix_get_attributes(src, &attributes), WB_OK);
-    assert_int_equal(attributes, 0x22);
-    /* copying them clears READONLY: the owner gets its write bit back */
-    assert_int_equal(wb_posix_set_attributes(dst, attributes), WB_OK);
+    assert_int_equal(attributes, 0x422);
+    /* copying them clears READONLY: the owner gets its write bit back
+     * (REPARSE_POINT is not an attribute one sets) */
+    assert_int_equal(wb_posix_set_attributes(dst, attributes & ~0x400u), WB_OK);
     assert_xattr(dst, "user.DOSATTRIB", "0x22", 4);
     assert_int_equal(fstat(dst, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0644);
     assert_int_equal(wb_posix_get_attributes(dst, &attributes), WB_OK);
-    assert_int_equal(attributes, 0x22);
+    assert_int_equal(attributes, 0x422);
     /* back to the default: the xattr goes away */
     assert_int_equal(wb_posix_set_attributes(dst, 0x20), WB_OK);
     assert_int_equal(fgetxattr(dst, "user.DOSATTRIB", NULL, 0), -1);

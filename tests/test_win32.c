@@ -185,11 +185,16 @@ static void test_bad_parameters(void **state)
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
     assert_true(BackupRead(file, NULL, 0, &got, TRUE, FALSE, &context));
 
-    /* BackupWrite needs a writable handle */
-    SetLastError(0xdeadbeef);
-    assert_false(BackupWrite(file, buffer, 4, &got, FALSE, FALSE, &write_context));
-    assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
-    assert_null(write_context);
+    /* a DATA stream needs a writable handle; the check comes with the
+     * stream (a hard link needs none), so the context exists by then */
+    {
+        static const BYTE data_stream[] = { 0x01,0,0,0, 0,0,0,0, 2,0,0,0,0,0,0,0, 0,0,0,0, 'x','y' };
+        SetLastError(0xdeadbeef);
+        assert_false(BackupWrite(file, (BYTE *)data_stream, sizeof(data_stream), &got, FALSE, FALSE, &write_context));
+        assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
+        assert_true(BackupWrite(file, NULL, 0, &got, TRUE, FALSE, &write_context));
+        assert_null(write_context);
+    }
     CloseHandle(file);
 
     /* FILE_FLAG_NO_BUFFERING (O_DIRECT) handles: ERROR_INVALID_PARAMETER, as documented */
@@ -231,6 +236,80 @@ static void test_write_malformed(void **state)
     close(fd);
 }
 
+/* Microsoft's CreateHardLink sample (KB, NT4 era): the EXISTING file opened
+ * for attributes only, the 20-byte header and the NUL-terminated full path
+ * of the new name in two calls, then bAbort; an existing name is replaced. */
+static void test_link_like_the_kb_sample(void **state)
+{
+    struct fixture *fx = *state;
+    HANDLE file = open_handle(fx->path, O_RDONLY);
+    char link_path[4300], win_path[4400];
+    BYTE header[20] = { 0x05 }, payload[2 * 4400];
+    LPVOID context = NULL;
+    DWORD written = 0, size, i;
+    struct stat st_file, st_link;
+    int fd;
+
+    snprintf(link_path, sizeof(link_path), "%s/link", fx->dir);
+    fd = open(link_path, O_CREAT | O_WRONLY, 0644);      /* to be overwritten */
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(win_path, sizeof(win_path), "Z:%s", link_path);
+    for (i = 0; win_path[i]; i++) if (win_path[i] == '/') win_path[i] = '\\';
+    size = (strlen(win_path) + 1) * 2;
+    for (i = 0; i < size / 2; i++)
+    {
+        payload[2 * i] = win_path[i];
+        payload[2 * i + 1] = 0;
+    }
+    memcpy(header + 8, &size, 4);
+    assert_true(BackupWrite(file, header, sizeof(header), &written, FALSE, FALSE, &context));
+    assert_int_equal(written, sizeof(header));
+    assert_true(BackupWrite(file, payload, size, &written, FALSE, FALSE, &context));
+    assert_int_equal(written, size);
+    assert_true(BackupWrite(file, NULL, 0, &written, TRUE, FALSE, &context));
+    CloseHandle(file);
+    assert_int_equal(stat(fx->path, &st_file), 0);
+    assert_int_equal(stat(link_path, &st_link), 0);
+    assert_int_equal(st_link.st_ino, st_file.st_ino);
+    assert_int_equal(st_file.st_nlink, 2);
+}
+
+/* BackupSeek on a BackupWrite context skips bytes of the current payload:
+ * they are not written (zeros), the rest follows. */
+static void test_seek_while_writing(void **state)
+{
+    struct fixture *fx = *state;
+    static const BYTE header[20] = { 0x01,0,0,0, 0,0,0,0, 10,0,0,0,0,0,0,0, 0,0,0,0 };
+    HANDLE file = open_handle(fx->path, O_RDWR | O_TRUNC);
+    LPVOID context = NULL;
+    DWORD written, low, high;
+    char content[16] = { 0 };
+    int fd;
+
+    assert_true(BackupWrite(file, (BYTE *)header, 12, &written, FALSE, FALSE, &context));
+    SetLastError(0xdeadbeef);
+    assert_false(BackupSeek(file, 1, 0, &low, &high, &context));     /* inside the header */
+    assert_int_equal(GetLastError(), ERROR_SEEK);
+    assert_int_equal(low, 0);
+    assert_true(BackupWrite(file, (BYTE *)header + 12, 8, &written, FALSE, FALSE, &context));
+    assert_true(BackupWrite(file, (BYTE *)"ab", 2, &written, FALSE, FALSE, &context));
+    assert_true(BackupSeek(file, 5, 0, &low, &high, &context));
+    assert_int_equal(low, 5);
+    assert_int_equal(high, 0);
+    assert_true(BackupWrite(file, (BYTE *)"xyz", 3, &written, FALSE, FALSE, &context));
+    /* the stream is complete: nothing is left to skip */
+    SetLastError(0xdeadbeef);
+    assert_false(BackupSeek(file, 1, 0, &low, &high, &context));
+    assert_int_equal(GetLastError(), ERROR_SEEK);
+    assert_true(BackupWrite(file, NULL, 0, &written, TRUE, FALSE, &context));
+    CloseHandle(file);
+    fd = open(fx->path, O_RDONLY);
+    assert_int_equal(read(fd, content, sizeof(content)), 10);
+    assert_memory_equal(content, "ab\0\0\0\0\0xyz", 10);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -240,6 +319,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_restores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_like_the_kb_sample, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seek_while_writing, setup, teardown),
     };
     return cmocka_run_group_tests_name("win32", tests, NULL, NULL);
 }

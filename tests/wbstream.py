@@ -53,8 +53,9 @@ def header(sid, attrs, size, name=""):
 
 def ea_blob(eas):
     """FILE_FULL_EA_INFORMATION chain: NextEntryOffset u32, Flags u8,
-    EaNameLength u8, EaValueLength u16, name, NUL, value; every entry padded
-    to 4 bytes, NextEntryOffset 0 on the last."""
+    EaNameLength u8, EaValueLength u16, name, NUL, value; every entry but
+    the last padded to 4 bytes ([MS-FSCC] 2.4.15: no padding after the last
+    element), NextEntryOffset 0 on the last."""
     entries = []
     for name, value, flags in eas:
         body = struct.pack("<BBH", flags, len(name), len(value)) + name + b"\0" + value
@@ -63,16 +64,17 @@ def ea_blob(eas):
         entries.append((body, padded))
     out = b""
     for i, (body, padded) in enumerate(entries):
-        nxt = padded if i + 1 < len(entries) else 0
-        entry = struct.pack("<I", nxt) + body
-        out += entry + b"\0" * (padded - len(entry))
+        last = i + 1 == len(entries)
+        entry = struct.pack("<I", 0 if last else padded) + body
+        out += entry if last else entry + b"\0" * (padded - len(entry))
     return out
 
 
 def expect(spec):
     """Expected stream of a file described by spec (see cli-roundtrip.sh):
-    DATA (or sparse DATA + blocks + final block), EA_DATA, one ALTERNATE_DATA
-    per named stream in name order."""
+    DATA (or sparse DATA + blocks + final block), EA_DATA with the EAs in
+    the spec's order (the order they are stored in, as NTFS returns them),
+    one ALTERNATE_DATA per named stream in name order."""
     out = b""
     size = spec["size"]
     ranges = spec.get("ranges")
@@ -88,7 +90,7 @@ def expect(spec):
             block = bytes.fromhex(hexdata)
             out += header(BACKUP_SPARSE_BLOCK, STREAM_SPARSE_ATTRIBUTE, 8 + len(block)) + struct.pack("<Q", offset) + block
         out += header(BACKUP_SPARSE_BLOCK, STREAM_SPARSE_ATTRIBUTE, 8) + struct.pack("<Q", size)
-    eas = sorted((k.encode(), bytes.fromhex(v), 0) for k, v in spec.get("eas", {}).items())
+    eas = [(k.encode(), bytes.fromhex(v), 0) for k, v in spec.get("eas", [])]
     if eas:
         blob = ea_blob(eas)
         out += header(BACKUP_EA_DATA, 0, len(blob)) + blob
@@ -107,7 +109,7 @@ def main(argv):
             sys.stdout.write(expect(json.load(f)).hex())
     elif len(argv) == 2 and argv[1] == "selftest":
         # the reference's EA vector (go-winio): foo=bar, fizz=buzz, in that order
-        want = bytes.fromhex("100000000003030066 6f6f0062617200 00000000000404 0066697a7a0062757a7a000000".replace(" ", ""))
+        want = bytes.fromhex("100000000003030066 6f6f0062617200 00000000000404 0066697a7a0062757a7a".replace(" ", ""))
         got = ea_blob([(b"foo", b"bar", 0), (b"fizz", b"buzz", 0)])
         assert got == want, got.hex()
         print("selftest ok")

@@ -108,8 +108,12 @@ static BOOL object_ids_are_real(void)
     return !GetProcAddress( GetModuleHandleW( L"ntdll.dll" ), "wine_get_version" );
 }
 
-/* The checks Windows makes on the handle before the first stream. */
-static BOOL check_file_handle( HANDLE file, BOOL write )
+/* The checks Windows makes on the handle before the first stream; returns
+ * the handle's access rights.  What a stream needs is checked when it comes:
+ * BACKUP_LINK needs no right at all (Microsoft's CreateHardLink sample opens
+ * the file with FILE_WRITE_ATTRIBUTES only), BACKUP_DATA needs
+ * FILE_WRITE_DATA; without READ_CONTROL no descriptor can be read. */
+static BOOL check_file_handle( HANDLE file, BOOL write, BOOL security, ACCESS_MASK *rights )
 {
     FILE_MODE_INFORMATION mode;
     FILE_ACCESS_INFORMATION access;
@@ -125,15 +129,14 @@ static BOOL check_file_handle( HANDLE file, BOOL write )
         SetLastError( ERROR_INVALID_PARAMETER );
         return FALSE;
     }
-    if (write)
+    status = NtQueryInformationFile( file, &io, &access, sizeof(access), FileAccessInformation );
+    if (!set_ntstatus( status )) return FALSE;
+    *rights = access.AccessFlags;
+    if (!write && security && !(access.AccessFlags & READ_CONTROL))
     {
-        status = NtQueryInformationFile( file, &io, &access, sizeof(access), FileAccessInformation );
-        if (!set_ntstatus( status )) return FALSE;
-        if (!(access.AccessFlags & FILE_WRITE_DATA))
-        {
-            SetLastError( ERROR_ACCESS_DENIED );
-            return FALSE;
-        }
+        WARN( "bProcessSecurity on handle %p without READ_CONTROL\n", file );
+        SetLastError( ERROR_ACCESS_DENIED );
+        return FALSE;
     }
     return TRUE;
 }
@@ -164,9 +167,10 @@ static void free_context( struct backup_context *ctx, DWORD *error )
 static struct backup_context *create_context( HANDLE file, BOOL write, BOOL security )
 {
     struct backup_context *ctx;
+    ACCESS_MASK access;
     DWORD error = 0;
 
-    if (!check_file_handle( file, write )) return NULL;
+    if (!check_file_handle( file, write, security, &access )) return NULL;
     if (!(ctx = HeapAlloc( GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof(*ctx) )))
     {
         SetLastError( ERROR_NOT_ENOUGH_MEMORY );
@@ -179,7 +183,7 @@ static struct backup_context *create_context( HANDLE file, BOOL write, BOOL secu
     InitOnceExecuteOnce( &unix_init_once, init_unix, NULL, NULL );
     if (have_unix)
     {
-        struct backup_open_params params = { (UINT_PTR)file, write, !!security };
+        struct backup_open_params params = { (UINT_PTR)file, write, !!security, access };
         NTSTATUS status = WINE_UNIX_CALL( unix_backup_open, &params );
         if (status) error = RtlNtStatusToDosError( status );
         else error = params.error;
@@ -308,8 +312,8 @@ BOOL WINAPI BackupRead( HANDLE file, LPBYTE buffer, DWORD count, LPDWORD read,
  *           BackupSeek   (KERNEL32.@)
  *
  * Skip forward inside the payload of the current stream of a BackupRead
- * sequence.  Asking for more than is left skips to the end of the stream,
- * reports the bytes skipped and fails with ERROR_SEEK.
+ * or BackupWrite sequence.  Asking for more than is left skips to the end
+ * of the stream, reports the bytes skipped and fails with ERROR_SEEK.
  */
 BOOL WINAPI BackupSeek( HANDLE file, DWORD seek_low, DWORD seek_high, LPDWORD seeked_low,
                         LPDWORD seeked_high, LPVOID *context )
@@ -320,8 +324,12 @@ BOOL WINAPI BackupSeek( HANDLE file, DWORD seek_low, DWORD seek_high, LPDWORD se
 
     TRACE( "%p, %lu, %lu, %p, %p, %p\n", file, seek_low, seek_high, seeked_low, seeked_high, context );
 
-    /* UNVERIFIED: a missing or foreign context gives ERROR_INVALID_PARAMETER. */
-    if (!context || !seeked_low || !seeked_high || !(ctx = *context) || ctx->magic != BACKUP_READ_MAGIC)
+    /* UNVERIFIED: a missing or foreign context gives ERROR_INVALID_PARAMETER.
+     * A BackupWrite context is fine: the documentation has BackupSeek move in
+     * a stream "initially accessed by using the BackupRead or BackupWrite
+     * function"; on a restore the skipped bytes are not written. */
+    if (!context || !seeked_low || !seeked_high || !(ctx = *context) ||
+        (ctx->magic != BACKUP_READ_MAGIC && ctx->magic != BACKUP_WRITE_MAGIC))
     {
         SetLastError( ERROR_INVALID_PARAMETER );
         return FALSE;
@@ -338,7 +346,8 @@ BOOL WINAPI BackupSeek( HANDLE file, DWORD seek_low, DWORD seek_high, LPDWORD se
     }
     else
 #endif
-    error = wb_encoder_seek( ctx->encoder, distance, &skipped );
+    if (ctx->encoder) error = wb_encoder_seek( ctx->encoder, distance, &skipped );
+    else error = wb_decoder_seek( ctx->decoder, distance, &skipped );
 
     *seeked_low = (DWORD)skipped;
     *seeked_high = (DWORD)(skipped >> 32);

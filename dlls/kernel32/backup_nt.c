@@ -88,14 +88,17 @@ static DWORD error_from_status( NTSTATUS status )
 /* --------------------------------------------------------------------- */
 /* source                                                                 */
 
+/* The order of the streams: security, reparse data, data, EAs, named
+ * streams, object id.  Reparse data comes before the data because readers
+ * written against Windows' output take it there (go-winio's backuptar). */
 enum source_stage
 {
     STAGE_SECURITY,
+    STAGE_REPARSE,
     STAGE_DATA,
     STAGE_SPARSE,       /* one SPARSE_BLOCK per allocated range, then the final one */
     STAGE_EA,
     STAGE_STREAMS,      /* one ALTERNATE_DATA per named stream */
-    STAGE_REPARSE,
     STAGE_OBJECT_ID,
     STAGE_DONE,
 };
@@ -281,7 +284,7 @@ static uint32_t source_next( void *opaque, struct wb_source_stream *stream )
         switch (source->stage)
         {
         case STAGE_SECURITY:
-            source->stage = STAGE_DATA;
+            source->stage = STAGE_REPARSE;
             if (!source->security) break;
             status = query_security( source, stream );
             if (!status) return WB_OK;
@@ -340,7 +343,7 @@ static uint32_t source_next( void *opaque, struct wb_source_stream *stream )
             }
             if (!next_named_stream( source, stream ))
             {
-                source->stage = STAGE_REPARSE;
+                source->stage = STAGE_OBJECT_ID;
                 break;
             }
             status = open_named_stream( source->file, stream->name, stream->name_size, FALSE, &source->stream_handle );
@@ -353,7 +356,7 @@ static uint32_t source_next( void *opaque, struct wb_source_stream *stream )
             return WB_OK;
 
         case STAGE_REPARSE:
-            source->stage = STAGE_OBJECT_ID;
+            source->stage = STAGE_DATA;
             if (!(source->attributes & FILE_ATTRIBUTE_REPARSE_POINT)) break;
             status = query_fsctl( source, FSCTL_GET_REPARSE_POINT, WB_MAX_REPARSE_SIZE, &size );
             if (!status)
@@ -557,7 +560,8 @@ static NTSTATUS apply_link( struct backup_nt_sink *sink, const void *buffer, uin
         RtlFreeUnicodeString( &nt_name );
         return STATUS_NO_MEMORY;
     }
-    info->ReplaceIfExists = FALSE;
+    /* the KB CreateHardLink sample: an existing link name "will be overwritten" */
+    info->ReplaceIfExists = TRUE;
     info->RootDirectory = NULL;
     info->FileNameLength = nt_name.Length;
     memcpy( info->FileName, nt_name.Buffer, nt_name.Length );

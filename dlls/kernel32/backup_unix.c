@@ -132,6 +132,9 @@ static uint32_t apply_link( struct unix_backup *backup, const uint8_t *payload, 
     if (!error)
     {
         uint32_t length = name_chars * 2;
+        /* an existing name is replaced: the KB CreateHardLink sample says
+         * the link name "will be overwritten" if it exists */
+        info[0] = 1;
         memcpy( info + 16, &length, sizeof(length) );
         status = NtSetInformationFile( backup->handle, &io, info, 20 + length, FILE_LINK_INFORMATION_CLASS );
         error = status ? RtlNtStatusToDosError( status ) : WB_OK;
@@ -182,8 +185,12 @@ static NTSTATUS backup_open( void *args )
     backup->fd = -1;
     backup->write = params->write;
     backup->handle = (void *)(uintptr_t)params->handle;
+    /* A restore asks for no access: which streams the handle may apply is
+     * decided per stream from params->access (the sink's options), so that
+     * a handle opened for FILE_WRITE_ATTRIBUTES only can still make a hard
+     * link, as on Windows. */
     status = wine_server_handle_to_fd( (void *)(uintptr_t)params->handle,
-                                       params->write ? FILE_WRITE_DATA : FILE_READ_DATA, &backup->fd, NULL );
+                                       params->write ? 0 : FILE_READ_DATA, &backup->fd, NULL );
     if (status)
     {
         backup->fd = -1;
@@ -200,7 +207,9 @@ static NTSTATUS backup_open( void *args )
         /* No Unix path from a handle: a restored symlink reparse point stays in
          * user.WINEREPARSE, which Wine itself reads.  BACKUP_LINK never reaches
          * the POSIX sink (see sink_ops). */
-        struct wb_posix_sink_options options = { NULL, NULL };
+        struct wb_posix_sink_options options;
+        memset( &options, 0, sizeof(options) );
+        options.access = params->access;
         error = wb_posix_sink_open( backup->fd, flags, &options, &backup->sink );
         if (!error && !(backup->decoder = wb_decoder_new( &sink_ops, backup,
                                                           params->security ? WB_DECODE_SECURITY : 0 )))
@@ -235,7 +244,11 @@ static NTSTATUS backup_seek( void *args )
     struct unix_backup *backup = (struct unix_backup *)(uintptr_t)params->state;
 
     params->skipped = 0;
-    if (backup->write) params->error = WB_ERROR_INVALID_PARAMETER;
+    if (backup->write)
+    {
+        params->error = wb_decoder_seek( backup->decoder, params->distance, &params->skipped );
+        if (params->error && params->error != WB_ERROR_SEEK) backup->failed = 1;
+    }
     else params->error = wb_encoder_seek( backup->encoder, params->distance, &params->skipped );
     return 0;
 }

@@ -28,6 +28,7 @@ struct backup_open_params
     uint64_t handle;        /* HANDLE of the file */
     uint32_t write;         /* 0: BackupRead, 1: BackupWrite */
     uint32_t security;      /* bProcessSecurity */
+    uint32_t access;        /* the handle's access rights (ACCESS_MASK) */
     uint64_t state;         /* out: Unix-side state */
     uint32_t error;
 };

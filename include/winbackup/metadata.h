@@ -35,11 +35,12 @@ void wb_utf16_to_le(const uint16_t *in, size_t count, uint8_t *le);
 /* ---- FILE_FULL_EA_INFORMATION chains (ea.c) ----
  * Entry layout: NextEntryOffset u32, Flags u8, EaNameLength u8,
  * EaValueLength u16, EaName + NUL, EaValue, zero padding to a multiple of 4.
- * The encoder pads every entry, the last one included (the reference vector
- * in backup-stream-format.md is 36 bytes: its last entry is 33 bytes plus 3
- * padding bytes).  The decoder requires NextEntryOffset to equal the padded
- * size of its entry (as IoCheckEaBufferValidity does) and accepts the last
- * entry with or without its padding, but nothing beyond it. */
+ * The encoder pads every entry but the last, as Windows does ([MS-FSCC]
+ * 2.4.15: no padding after the last element; the reference's two-EA vector
+ * is 33 bytes from Windows, 36 from go-winio, which pads it).  The decoder
+ * requires NextEntryOffset to equal the padded size of its entry (as
+ * IoCheckEaBufferValidity does) and accepts the last entry with or without
+ * its padding, but nothing beyond it. */
 #define WB_EA_HEADER_SIZE   8u
 #define WB_EA_MAX_NAME      255u
 #define WB_EA_MAX_VALUE     65535u

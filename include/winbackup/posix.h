@@ -39,6 +39,10 @@ extern const struct wb_sink_ops wb_posix_sink_ops;
  * descriptor of a symbolic link.  The fd stays the caller's. */
 uint32_t wb_posix_source_open(int fd, unsigned int flags, struct wb_posix_source **source);
 void wb_posix_source_close(struct wb_posix_source *source);
+/* user.* xattrs the backup leaves out because Windows could not hold them
+ * (an EA name NTFS refuses, an empty or over-long EA value, a named stream
+ * whose name cannot be an NTFS stream name): callers report the count. */
+unsigned int wb_posix_source_skipped(const struct wb_posix_source *source);
 
 struct wb_posix_sink_options
 {

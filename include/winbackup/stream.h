@@ -154,11 +154,16 @@ struct wb_decoder *wb_decoder_new(const struct wb_sink_ops *ops, void *sink, uns
 /* Consume all of buffer (split anywhere).  The first error is sticky: later
  * calls return it again and consume nothing. */
 uint32_t wb_decoder_write(struct wb_decoder *decoder, const void *buffer, size_t size);
+/* BackupSeek on a restore: skip forward inside the current stream's payload
+ * (the skipped bytes are not written: zeros).  More than is left stops at the
+ * end of the stream, reports the bytes skipped and returns WB_ERROR_SEEK;
+ * outside a payload nothing moves and it is WB_ERROR_SEEK. */
+uint32_t wb_decoder_seek(struct wb_decoder *decoder, uint64_t distance, uint64_t *skipped);
 /* Non-zero when the decoder sits between two streams (nothing half-read). */
 int wb_decoder_at_boundary(const struct wb_decoder *decoder);
 void wb_decoder_free(struct wb_decoder *decoder);
 
-/* Validate an ALTERNATE_DATA stream name ":name:$DATA" (UTF-16LE bytes).  On
+/* Validate an ALTERNATE_DATA stream name ":name:$DATA" or ":name" (UTF-16LE bytes).  On
  * success the bare name starts at *start and has *chars characters. */
 uint32_t wb_validate_stream_name(const uint8_t *name, uint32_t name_size, uint32_t *start, uint32_t *chars);
 

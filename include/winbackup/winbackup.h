@@ -43,6 +43,9 @@ uint32_t wb_restore_path(const char *path, unsigned int flags, const char *link_
 /* Copy a file with all its Windows metadata (the stream of src restored onto
  * dst, atomically as above). */
 uint32_t wb_copy_path(const char *src, const char *dst, unsigned int flags);
+/* wb_copy_path that also says how many xattrs of src stayed behind because a
+ * Windows file could not hold them (wb_posix_source_skipped). */
+uint32_t wb_copy_path_report(const char *src, const char *dst, unsigned int flags, unsigned int *skipped);
 
 #ifdef __cplusplus
 }

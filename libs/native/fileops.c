@@ -514,6 +514,11 @@ done:
 
 uint32_t wb_copy_path(const char *src, const char *dst, unsigned int flags)
 {
+    return wb_copy_path_report(src, dst, flags, NULL);
+}
+
+uint32_t wb_copy_path_report(const char *src, const char *dst, unsigned int flags, unsigned int *skipped)
+{
     struct backup_job from;
     struct restore_job to;
     struct stat st;
@@ -537,6 +542,7 @@ uint32_t wb_copy_path(const char *src, const char *dst, unsigned int flags)
     }
     while (!(status = wb_encoder_read(from.encoder, buffer, COPY_CHUNK, &done)) && done)
         if ((status = restore_job_write(&to, buffer, done))) break;
+    if (skipped) *skipped = wb_posix_source_skipped(from.source);
     backup_job_close(&from);
     if (status) restore_job_abort(&to);
     else status = restore_job_commit(&to);

@@ -136,18 +136,19 @@ static void free_context(struct backup_context *context)
 }
 
 /* Descriptor checks shared by both directions: a valid handle, no O_DIRECT
- * (FILE_FLAG_NO_BUFFERING: the docs name ERROR_INVALID_PARAMETER), and the
- * access the direction needs. */
+ * (FILE_FLAG_NO_BUFFERING: the docs name ERROR_INVALID_PARAMETER), and for
+ * reading, a descriptor that can read.  A restore checks the access each
+ * stream needs when it arrives (the POSIX sink, from the fd's open mode):
+ * a hard link needs none, as on Windows. */
 static DWORD check_handle(HANDLE file, int want_write, int *fd)
 {
-    int flags, mode;
+    int flags;
 
     if (file == INVALID_HANDLE_VALUE || (*fd = wb_fd_from_handle(file)) < 0) return ERROR_INVALID_HANDLE;
     if ((flags = fcntl(*fd, F_GETFL)) < 0) return ERROR_INVALID_HANDLE;
     if (flags & O_DIRECT) return ERROR_INVALID_PARAMETER;
-    mode = flags & O_ACCMODE;
-    if (flags & O_PATH) return want_write ? ERROR_ACCESS_DENIED : ERROR_SUCCESS;
-    if (want_write ? mode == O_RDONLY : mode == O_WRONLY) return ERROR_ACCESS_DENIED;
+    if (want_write || (flags & O_PATH)) return ERROR_SUCCESS;
+    if ((flags & O_ACCMODE) == O_WRONLY) return ERROR_ACCESS_DENIED;
     return ERROR_SUCCESS;
 }
 
@@ -219,9 +220,13 @@ BOOL WINAPI BackupSeek(HANDLE file, DWORD seek_low, DWORD seek_high, LPDWORD see
     if (!context || !seeked_low || !seeked_high) return fail(ERROR_INVALID_PARAMETER);
     *seeked_low = *seeked_high = 0;
     ctx = *context;
-    if (!ctx || ctx->magic != READ_CONTEXT_MAGIC) return fail(ERROR_INVALID_PARAMETER);
-    if ((error = check_handle(file, 0, &fd))) return fail(error);
-    status = wb_encoder_seek(ctx->encoder, ((uint64_t)seek_high << 32) | seek_low, &skipped);
+    /* a BackupWrite context too: the documentation has BackupSeek move in a
+     * stream "initially accessed by using the BackupRead or BackupWrite function" */
+    if (!ctx || (ctx->magic != READ_CONTEXT_MAGIC && ctx->magic != WRITE_CONTEXT_MAGIC))
+        return fail(ERROR_INVALID_PARAMETER);
+    if ((error = check_handle(file, ctx->magic == WRITE_CONTEXT_MAGIC, &fd))) return fail(error);
+    if (ctx->encoder) status = wb_encoder_seek(ctx->encoder, ((uint64_t)seek_high << 32) | seek_low, &skipped);
+    else status = wb_decoder_seek(ctx->decoder, ((uint64_t)seek_high << 32) | seek_low, &skipped);
     *seeked_low = (DWORD)skipped;
     *seeked_high = (DWORD)(skipped >> 32);
     if (status) return fail(status);
@@ -247,7 +252,11 @@ BOOL WINAPI BackupWrite(HANDLE file, LPBYTE buffer, DWORD count, LPDWORD written
     if (abort)
     {
         if (ctx && ctx->magic != WRITE_CONTEXT_MAGIC) return fail(ERROR_INVALID_PARAMETER);
-        status = ctx && ctx->sink ? wb_posix_sink_finish(ctx->sink) : WB_OK;
+        /* What must come last (owner and mode, fdatasync) is applied when the
+         * whole restore went through; after an error the caller already had
+         * it, and a restore abandoned mid-stream is a cancel, not a failure
+         * (as dlls/kernel32 does). */
+        status = ctx && ctx->sink && wb_decoder_at_boundary(ctx->decoder) ? wb_posix_sink_finish(ctx->sink) : WB_OK;
         free_context(ctx);
         *context = NULL;
         if (status) return fail(status);

@@ -19,8 +19,9 @@
 /* Value of an xattr of fd (allocated, may be empty).  WB_ERROR_FILE_NOT_FOUND
  * when it does not exist or the file system has no xattrs. */
 uint32_t wbp_xattr_get(int fd, const char *name, uint8_t **value, size_t *size);
-/* All xattr names of fd, sorted (strcmp); an empty list when unsupported.
- * Free with wbp_xattr_free_list. */
+/* All xattr names of fd in the order the file system lists them (for EAs
+ * that is the order they were stored in, as NTFS returns EAs); an empty
+ * list when unsupported.  Free with wbp_xattr_free_list. */
 uint32_t wbp_xattr_list(int fd, char ***names, size_t *count);
 void wbp_xattr_free_list(char **names, size_t count);
 /* Non-zero when "user."+ea_name is one of the reserved xattrs above.

@@ -637,7 +637,8 @@ static uint32_t sink_begin(void *opaque, const struct wb_sink_stream *stream)
             ret = WB_ERROR_NOT_ENOUGH_MEMORY;
         else sprintf(sink->ads_xattr, "%s%s%s", WBP_XATTR_STREAM_PREFIX, name, WBP_XATTR_STREAM_SUFFIX);
         free(name);
-        if (!ret && !(sink->buffer = malloc(stream->data_size + 1))) ret = WB_ERROR_NOT_ENOUGH_MEMORY;
+        /* zeroed: BackupSeek may skip part of the payload */
+        if (!ret && !(sink->buffer = calloc(1, stream->data_size + 1))) ret = WB_ERROR_NOT_ENOUGH_MEMORY;
         break;
     }
     default:
@@ -663,10 +664,11 @@ static uint32_t sink_write(void *opaque, uint64_t offset, const void *buffer, ui
     case WB_BACKUP_SPARSE_BLOCK:
         return fail(sink, write_all(sink->fd, buffer, size, offset));
     case WB_BACKUP_ALTERNATE_DATA:
-        if (offset != sink->buffered || size > sink->stream.data_size - sink->buffered)
+        /* in order; a gap is what BackupSeek skipped and stays zero */
+        if (offset < sink->buffered || offset > sink->stream.data_size || size > sink->stream.data_size - offset)
             return fail(sink, WB_ERROR_INVALID_DATA);
-        memcpy(sink->buffer + sink->buffered, buffer, size);
-        sink->buffered += size;
+        memcpy(sink->buffer + offset, buffer, size);
+        sink->buffered = offset + size;
         return WB_OK;
     default:
         /* metadata: exactly one write with the whole payload */
@@ -700,12 +702,10 @@ static uint32_t sink_end(void *opaque)
         ret = apply_eas(sink, sink->buffer, sink->buffered);
         break;
     case WB_BACKUP_ALTERNATE_DATA:
-        if (sink->buffered != sink->stream.data_size) ret = WB_ERROR_INVALID_DATA;
-        else
-        {
-            sink->buffer[sink->buffered] = 0;   /* Samba's trailing NUL */
-            ret = set_xattr(sink, sink->ads_xattr, sink->buffer, sink->buffered + 1, WB_ERROR_NOT_SUPPORTED);
-        }
+        /* the decoder ends a stream only once its payload was written or
+         * skipped, so all data_size bytes are there (skipped ones zero) */
+        sink->buffer[sink->stream.data_size] = 0;   /* Samba's trailing NUL */
+        ret = set_xattr(sink, sink->ads_xattr, sink->buffer, sink->stream.data_size + 1, WB_ERROR_NOT_SUPPORTED);
         break;
     case WB_BACKUP_REPARSE_DATA:
         ret = apply_reparse(sink, sink->buffer, sink->buffered);

@@ -4,14 +4,18 @@
  * Everything except the file contents is gathered when the source is opened
  * (one plan of streams, like libarchive's per-entry metadata), so next()
  * never fails half-way through a list of xattrs and the stream order is
- * fixed: SECURITY_DATA (WB_POSIX_SECURITY only), DATA or the sparse form,
- * EA_DATA, one ALTERNATE_DATA per named stream (sorted by xattr name),
- * REPARSE_DATA, OBJECT_ID.  File contents are read lazily through read().
+ * fixed: SECURITY_DATA (WB_POSIX_SECURITY only), REPARSE_DATA, DATA or the
+ * sparse form, EA_DATA (EAs in the order the file system lists them, i.e.
+ * stored, as NTFS returns them), one ALTERNATE_DATA per named stream (sorted
+ * by name), OBJECT_ID.  File contents are read lazily through read().
+ * REPARSE_DATA comes before DATA because readers written against Windows'
+ * output expect it there: go-winio's backuptar takes it only before DATA
+ * when it reads a stream once.
  *
  * Choices worth knowing:
  *  - A regular file is emitted in sparse form when SEEK_DATA/SEEK_HOLE show
  *    at least one hole; SPARSE_BLOCK streams carry STREAM_SPARSE_ATTRIBUTE
- *    like the DATA header in front of them (UNVERIFIED against Windows).
+ *    like the DATA header in front of them ([MS-BKUP] 2.2).
  *  - A stored user.wine.sd that is malformed, a user.WINEREPARSE that does
  *    not validate and a user.winbackup.objectid that is not 64 bytes are
  *    ignored (the SD is then synthesized); backing up must not fail on a
@@ -49,6 +53,7 @@ struct wb_posix_source
 {
     int fd;
     unsigned int flags;
+    unsigned int skipped;       /* xattrs that cannot be EAs or named streams */
     struct planned_stream *streams;
     size_t count, capacity, next;
 };
@@ -220,6 +225,11 @@ static uint32_t stream_wire_name(const char *name, size_t len, uint8_t **wire, u
     return ret;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static uint32_t plan_xattrs(struct wb_posix_source *source)
 {
     static const size_t prefix_len = sizeof(WBP_XATTR_STREAM_PREFIX) - 1, suffix_len = sizeof(WBP_XATTR_STREAM_SUFFIX) - 1;
@@ -242,7 +252,11 @@ static uint32_t plan_xattrs(struct wb_posix_source *source)
         size_t size;
 
         if (strncmp(names[i], "user.", 5) || wbp_ea_name_reserved(ea_name, 0)) continue;
-        if (wb_ea_validate_name(ea_name, strlen(ea_name))) continue;
+        if (wb_ea_validate_name(ea_name, strlen(ea_name)))
+        {
+            source->skipped++;
+            continue;
+        }
         if ((ret = wbp_xattr_get(source->fd, names[i], &values[ea_count], &size)))
         {
             if (ret == WB_ERROR_FILE_NOT_FOUND) { ret = WB_OK; continue; }   /* removed meanwhile */
@@ -253,6 +267,7 @@ static uint32_t plan_xattrs(struct wb_posix_source *source)
             /* a zero-length EA means "delete" on Windows, so it cannot be stored */
             free(values[ea_count]);
             values[ea_count] = NULL;
+            source->skipped++;
             continue;
         }
         eas[ea_count].name = ea_name;
@@ -274,7 +289,8 @@ static uint32_t plan_xattrs(struct wb_posix_source *source)
         }
         if ((ret = add_blob(source, WB_BACKUP_EA_DATA, chain, chain_size))) goto done;
     }
-    /* pass 2: named streams */
+    /* pass 2: named streams, by name */
+    if (count) qsort(names, count, sizeof(*names), compare_names);
     for (i = 0; i < count; i++)
     {
         size_t len = strlen(names[i]), size;
@@ -284,7 +300,15 @@ static uint32_t plan_xattrs(struct wb_posix_source *source)
 
         if (len <= prefix_len + suffix_len || strncmp(names[i], WBP_XATTR_STREAM_PREFIX, prefix_len) ||
             strcmp(names[i] + len - suffix_len, WBP_XATTR_STREAM_SUFFIX)) continue;
-        if (stream_wire_name(names[i] + prefix_len, len - prefix_len - suffix_len, &wire, &wire_size)) continue;
+        if ((ret = stream_wire_name(names[i] + prefix_len, len - prefix_len - suffix_len, &wire, &wire_size)))
+        {
+            /* a name NTFS could not have is left out and counted; running
+             * out of memory is an error, never a reason to drop a stream */
+            if (ret == WB_ERROR_NOT_ENOUGH_MEMORY) goto done;
+            source->skipped++;
+            ret = WB_OK;
+            continue;
+        }
         if ((ret = wbp_xattr_get(source->fd, names[i], &value, &size)))
         {
             free(wire);
@@ -385,9 +409,9 @@ uint32_t wb_posix_source_open(int fd, unsigned int flags, struct wb_posix_source
     source->flags = flags;
 
     if (flags & WB_POSIX_SECURITY) ret = plan_security(source, &st, is_link);
+    if (!ret) ret = plan_reparse(source, &st, is_link);
     if (!ret && S_ISREG(st.st_mode)) ret = plan_data(source, &st);
     if (!ret && !is_link) ret = plan_xattrs(source);
-    if (!ret) ret = plan_reparse(source, &st, is_link);
     if (!ret && !is_link) ret = plan_object_id(source);
     if (ret)
     {
@@ -396,6 +420,11 @@ uint32_t wb_posix_source_open(int fd, unsigned int flags, struct wb_posix_source
     }
     *result = source;
     return WB_OK;
+}
+
+unsigned int wb_posix_source_skipped(const struct wb_posix_source *source)
+{
+    return source ? source->skipped : 0;
 }
 
 void wb_posix_source_close(struct wb_posix_source *source)

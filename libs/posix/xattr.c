@@ -43,11 +43,6 @@ uint32_t wbp_xattr_get(int fd, const char *name, uint8_t **value, size_t *size)
     return WB_ERROR_READ_FAULT;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void wbp_xattr_free_list(char **names, size_t count)
 {
     size_t i;
@@ -102,7 +97,6 @@ uint32_t wbp_xattr_list(int fd, char ***names, size_t *count)
         }
     }
     free(buf);
-    qsort(list, n, sizeof(*list), compare_names);
     *names = list;
     *count = n;
     return WB_OK;

@@ -226,6 +226,43 @@ static size_t collect(struct wb_decoder *decoder, uint32_t offset, uint32_t want
     return take;
 }
 
+/*
+ * BackupSeek on a BackupWrite context: the documentation lets BackupSeek
+ * move forward in a stream "initially accessed by using the BackupRead or
+ * BackupWrite function".  As with BackupRead, it moves only inside the
+ * current stream's payload: the skipped bytes are not written (a gap in a
+ * data stream reads as zeros, a metadata payload gets zeros), the caller
+ * goes on with the bytes after them, and asking for more than is left
+ * stops at the end of the stream with WB_ERROR_SEEK.
+ */
+uint32_t wb_decoder_seek(struct wb_decoder *decoder, uint64_t distance, uint64_t *skipped)
+{
+    uint64_t left, step;
+    uint32_t status;
+
+    if (!decoder || !skipped) return WB_ERROR_INVALID_PARAMETER;
+    *skipped = 0;
+    if (decoder->state == DEC_FAILED) return decoder->error;
+    if (!distance) return WB_OK;
+    if (decoder->state != DEC_STREAM && decoder->state != DEC_BUFFER && decoder->state != DEC_SKIP)
+        return WB_ERROR_SEEK;
+    left = decoder->stream.data_size - decoder->payload_pos;
+    step = distance < left ? distance : left;
+    if (decoder->state == DEC_BUFFER) memset(decoder->blob + decoder->payload_pos, 0, (size_t)step);
+    decoder->payload_pos += step;
+    *skipped = step;
+    if (decoder->payload_pos == decoder->stream.data_size && (status = end_stream(decoder)))
+    {
+        if (decoder->in_sink)
+        {
+            decoder->ops->end(decoder->sink);
+            decoder->in_sink = 0;
+        }
+        return fail(decoder, status);
+    }
+    return distance > left ? WB_ERROR_SEEK : WB_OK;
+}
+
 uint32_t wb_decoder_write(struct wb_decoder *decoder, const void *buffer, size_t size)
 {
     const uint8_t *in = buffer;

@@ -5,10 +5,11 @@
  *   EaName (EaNameLength bytes) NUL | EaValue | zero padding to 4
  *
  * [MS-FSCC] 2.4.15: entries are 4-byte aligned and "no padding is required
- * following the last data element".  We always write the padding of the last
- * entry too: the reference vector (go-winio's two-EA test, 36 bytes) ends
- * with "7a 00 00 00", i.e. its 33-byte last entry padded to 36.  On input we
- * accept the last entry with or without padding but nothing else after it.
+ * following the last data element".  Windows writes none (FastFAT's ea.c
+ * returns the unaligned size of the last entry; the reference's two-EA
+ * vector is 33 bytes from Windows), so neither do we.  On input we accept
+ * the last entry with or without padding (go-winio's encoder pads it: 36
+ * bytes) but nothing else after it.
  * A non-last entry's NextEntryOffset must equal its padded size, as Windows'
  * IoCheckEaBufferValidity requires; anything else could hide bytes that no
  * entry owns.
@@ -58,13 +59,14 @@ uint32_t wb_ea_encode(const struct wb_ea *eas, size_t count, uint8_t **out, size
         if ((ret = wb_ea_validate_name(eas[i].name, eas[i].name_len))) return ret;
         if (eas[i].flags & ~WB_FILE_NEED_EA) return WB_ERROR_INVALID_EA_NAME;
         if (eas[i].value_len && !eas[i].value) return WB_ERROR_INVALID_PARAMETER;
-        total += wb_ea_entry_size(eas[i].name_len, eas[i].value_len);
+        total += i + 1 < count ? wb_ea_entry_size(eas[i].name_len, eas[i].value_len)
+                               : WB_EA_HEADER_SIZE + eas[i].name_len + 1 + eas[i].value_len;
     }
     if (!count) return WB_OK;
     if (!(buf = calloc(1, total))) return WB_ERROR_NOT_ENOUGH_MEMORY;
     for (i = 0; i < count; i++)
     {
-        size_t entry = wb_ea_entry_size(eas[i].name_len, eas[i].value_len);
+        size_t entry = wb_ea_entry_size(eas[i].name_len, eas[i].value_len);   /* padded */
         uint8_t *p = buf + pos;
 
         put_u32(p, i + 1 < count ? (uint32_t)entry : 0);

@@ -34,27 +34,33 @@ const char *wb_stream_id_name(uint32_t id)
     return id < sizeof(names) / sizeof(names[0]) ? names[id] : NULL;
 }
 
-/* ":name:$DATA" -> the bare name.  The characters refused are those that
- * would let a name escape the file it belongs to once it becomes an xattr
- * or a path component (separators, NUL, "." and ".."), and ':' which
- * NTFS reserves as the name/type separator. */
+/* ":name:$DATA" -> the bare name.  ":name" alone is the same stream: NTFS
+ * appends the default type ":$DATA" ([MS-BKUP] 2.2, note 2); any other type
+ * is not a data stream.  The characters refused are those that would let a
+ * name escape the file it belongs to once it becomes an xattr or a path
+ * component (separators, NUL, "." and ".."), and ':' which NTFS reserves
+ * as the name/type separator. */
 uint32_t wb_validate_stream_name(const uint8_t *name, uint32_t name_size, uint32_t *start, uint32_t *chars)
 {
     static const char suffix[] = ":$DATA";
     uint32_t count = name_size / 2, suffix_chars = 6, i, bare;
 
     if (name_size % 2) return WB_ERROR_INVALID_NAME;
-    if (count < 1 + 1 + suffix_chars) return WB_ERROR_INVALID_NAME;
+    if (count < 2) return WB_ERROR_INVALID_NAME;
     if (name[0] != ':' || name[1]) return WB_ERROR_INVALID_NAME;
-    for (i = 0; i < suffix_chars; i++)
+    bare = count - 1;
+    if (count >= 1 + 1 + suffix_chars)
     {
-        uint16_t c = get_u16(name + (count - suffix_chars + i) * 2);
-        uint16_t want = (uint8_t)suffix[i];
-        if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
-        if (c != want) return WB_ERROR_INVALID_NAME;
+        for (i = 0; i < suffix_chars; i++)
+        {
+            uint16_t c = get_u16(name + (count - suffix_chars + i) * 2);
+            uint16_t want = (uint8_t)suffix[i];
+            if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
+            if (c != want) break;
+        }
+        if (i == suffix_chars) bare = count - 1 - suffix_chars;
     }
-    bare = count - 1 - suffix_chars;
-    if (bare > WB_MAX_STREAM_NAME_CHARS) return WB_ERROR_INVALID_NAME;
+    if (!bare || bare > WB_MAX_STREAM_NAME_CHARS) return WB_ERROR_INVALID_NAME;
     for (i = 1; i <= bare; i++)
     {
         uint16_t c = get_u16(name + i * 2);

@@ -112,7 +112,8 @@ int main(int argc, char **argv)
     BackupWrite(file, NULL, 0, &got, TRUE, FALSE, &write_context);
     CloseHandle(file);
 
-    /* BackupWrite needs write access */
+    /* a DATA stream needs write access (checked when the stream comes: a
+     * hard link needs none); the context exists and is freed by the abort */
     readonly = open_file(path, GENERIC_READ, OPEN_EXISTING);
     ok(readonly != INVALID_HANDLE_VALUE, "CreateFile failed, error %lu\n", GetLastError());
     memset(stream, 0, sizeof(stream));
@@ -124,7 +125,6 @@ int main(int argc, char **argv)
     ret = BackupWrite(readonly, stream, 24, &got, FALSE, FALSE, &write_context);
     ok(!ret && GetLastError() == ERROR_ACCESS_DENIED, "BackupWrite read-only handle: ret %d, error %lu\n", ret,
        GetLastError());
-    ok(write_context == NULL, "context %p after a failed first call\n", write_context);
     BackupWrite(readonly, NULL, 0, &got, TRUE, FALSE, &write_context);
     CloseHandle(readonly);
 
