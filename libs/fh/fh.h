@@ -56,6 +56,12 @@
 
 #define FH_DEFAULT_FREQUENCY            3600u
 #define FH_DEFAULT_RETENTION_AGE        365u
+/* Upper bounds the configuration accepts (the reader refuses a document
+ * beyond them, so every writer checks them too) */
+#define FH_MAX_FREQUENCY                (366ull * 86400)   /* seconds */
+#define FH_MAX_RETENTION_AGE            36500ull           /* days */
+#define FH_STATUS_REHYDRATING           3
+#define FH_STATUS_MAX                   FH_STATUS_REHYDRATING
 
 /* MAX_PATH counts the terminating NUL: a Windows path holds at most 259 characters. */
 #define FH_WIN_MAX_PATH                 260u
