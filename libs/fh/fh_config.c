@@ -47,7 +47,7 @@
  * come from anyone, and every list is searched linearly */
 
 #define XML_MAX_DEPTH     16        /* the document itself needs 4 */
-#define XML_MAX_ITEMS     1024      /* folders per list */
+#define XML_MAX_ITEMS     FH_MAX_LIST_ITEMS
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
@@ -430,9 +430,12 @@ char *fh_target_root(const struct fh_config *cfg)
     return out;
 }
 
-static char *read_whole(const char *path, size_t *len)
+/* A configuration copy: a regular file of at most 1 MiB, never reached
+ * through a symbolic link (a target's Configuration directory is someone
+ * else's, so is what a link in it points to). */
+static char *read_whole_at(int dirfd, const char *name, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     struct stat st;
     char *buf = NULL;
     ssize_t got;
@@ -449,20 +452,20 @@ static char *read_whole(const char *path, size_t *len)
 }
 
 /* Which of the two copies to overwrite next, and the generation to beat. */
-static int load_copies(const char *dir, struct fh_config *best, int *older_slot, int *found_any)
+static int load_copies_at(int dirfd, struct fh_config *best, int *older_slot, int *found_any)
 {
     int best_slot = 0;
 
     *found_any = 0;
     for (int slot = 1; slot <= 2; slot++)
     {
-        char path[4096];
+        char name[] = "Config1.xml";
         size_t len;
         char *text;
         struct fh_config cfg;
 
-        snprintf(path, sizeof(path), "%s/Config%d.xml", dir, slot);
-        if (!(text = read_whole(path, &len)))
+        name[6] = '0' + slot;
+        if (!(text = read_whole_at(dirfd, name, &len)))
         {
             if (errno != ENOENT) *found_any = 1;
             continue;
@@ -482,6 +485,30 @@ static int load_copies(const char *dir, struct fh_config *best, int *older_slot,
     }
     *older_slot = best_slot == 1 ? 2 : 1;
     return best_slot;
+}
+
+static int load_copies(const char *dir, struct fh_config *best, int *older_slot, int *found_any)
+{
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), slot;
+
+    *found_any = 0;
+    *older_slot = 1;
+    if (dirfd < 0)
+    {
+        *found_any = errno != ENOENT;
+        return 0;
+    }
+    slot = load_copies_at(dirfd, best, older_slot, found_any);
+    close(dirfd);
+    return slot;
+}
+
+uint32_t fh_config_load_at(int dirfd, struct fh_config *cfg)
+{
+    int older, any;
+    memset(cfg, 0, sizeof(*cfg));
+    if (load_copies_at(dirfd, cfg, &older, &any)) return FH_S_OK;
+    return any ? FHCFG_E_CORRUPT_CONFIG_FILE : FHCFG_E_CONFIG_FILE_NOT_FOUND;
 }
 
 uint32_t fh_config_load(const char *dir, struct fh_config *cfg)
