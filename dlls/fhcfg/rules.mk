@@ -43,3 +43,20 @@ fhcfg: $(fhcfg_out)/fhcfg.dll
 install-fhcfg: $(fhcfg_out)/fhcfg.dll
 	$(INSTALL) -d $(DESTDIR)$(libdir)/winbackup/wine
 	$(INSTALL) -m 644 $(fhcfg_out)/fhcfg.dll $(DESTDIR)$(libdir)/winbackup/wine/fhcfg.dll
+
+# conformance/fhcfg.c links COM; dlls/fhcfg/check-fhcfg.sh runs it (and the
+# end-to-end program) under Wine with this DLL registered and a real service.
+conformance_fhcfg_LIBS = -lole32 -loleaut32 -luuid
+ifneq ($(MINGW_CC),)
+ifeq ($(FH_ENGINE),1)
+CHECK_SCRIPTS += $(fhcfg_dir)/check-fhcfg.sh
+endif
+endif
+
+# The end-to-end program: fhcfg.dll through COM, fhsvcctl.dll through its import library
+ifneq ($(MINGW_CC),)
+ALL_TARGETS += $(O)/tests/wine/fhsetup.exe
+endif
+$(O)/tests/wine/fhsetup.exe: $(srcdir)/tests/wine/fhsetup.c $(O)/dlls/fhsvcctl/libfhsvcctl.a $(wildcard $(srcdir)/include/fh*.h)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -municode -O1 -Wall -I$(srcdir)/include -o $@ $< -L$(O)/dlls/fhsvcctl -lfhsvcctl -lole32 -loleaut32 -luuid

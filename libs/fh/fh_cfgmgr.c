@@ -115,12 +115,33 @@ uint32_t fh_cfgmgr_load(struct fh_cfgmgr *m)
     return FH_S_OK;
 }
 
+/* The folder a path names, links resolved (a Wine prefix's shell folders
+ * are links to the user's own folders: those are what gets protected); a
+ * path that does not exist (yet) stays as it is.  NULL when invalid. */
+static char *canonical(const char *path)
+{
+    char *real;
+    if (!path || !fh_path_is_valid(path)) return NULL;
+    if ((real = realpath(path, NULL)))
+    {
+        if (fh_path_is_valid(real)) return real;
+        free(real);
+        return NULL;
+    }
+    return strdup(path);
+}
+
 uint32_t fh_cfgmgr_add_library(struct fh_cfgmgr *m, const char *path)
 {
-    if (!path || !fh_path_is_valid(path)) return FH_E_INVALIDARG;
-    if (m->library_candidate_count >= FH_MAX_LIST_ITEMS) return FH_E_INVALIDARG;
-    return fh_config_list_add(&m->library_candidates, &m->library_candidate_count, path) ? FH_E_OUTOFMEMORY
-                                                                                         : FH_S_OK;
+    char *real;
+    uint32_t hr;
+
+    if (!(real = canonical(path))) return FH_E_INVALIDARG;
+    if (m->library_candidate_count >= FH_MAX_LIST_ITEMS) hr = FH_E_INVALIDARG;
+    else if (fh_config_list_add(&m->library_candidates, &m->library_candidate_count, real)) hr = FH_E_OUTOFMEMORY;
+    else hr = FH_S_OK;
+    free(real);
+    return hr;
 }
 
 /* Is there a configuration (valid or not) for this user already? */
@@ -189,11 +210,23 @@ static int in_list(char **list, size_t count, const char *item)
  * under Wine the folders the shell folders map to) and one of excluded
  * folders.  An excluded library is the exclusion of one of the protected
  * folders itself; any other exclusion is a folder exclusion. */
+static uint32_t exclude(struct fh_cfgmgr *m, int add, int category, const char *path);
+
 uint32_t fh_cfgmgr_exclude(struct fh_cfgmgr *m, int add, int category, const char *path)
 {
+    char *real;
+    uint32_t hr;
+
     if (!m->loaded) return FHCFG_E_NO_VALID_CONFIGURATION_LOADED;
-    if ((category != FH_CATEGORY_FOLDER && category != FH_CATEGORY_LIBRARY) || !path || !fh_path_is_valid(path))
+    if ((category != FH_CATEGORY_FOLDER && category != FH_CATEGORY_LIBRARY) || !(real = canonical(path)))
         return FH_E_INVALIDARG;
+    hr = exclude(m, add, category, real);
+    free(real);
+    return hr;
+}
+
+static uint32_t exclude(struct fh_cfgmgr *m, int add, int category, const char *path)
+{
     if (category == FH_CATEGORY_LIBRARY && !is_protected_folder(&m->cfg, path)) return FH_E_NOT_FOUND;
     if (category == FH_CATEGORY_FOLDER && is_protected_folder(&m->cfg, path)) return FH_E_INVALIDARG;
     if (!add)
