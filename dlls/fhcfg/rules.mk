@@ -60,3 +60,12 @@ endif
 $(O)/tests/wine/fhsetup.exe: $(srcdir)/tests/wine/fhsetup.c $(O)/dlls/fhsvcctl/libfhsvcctl.a $(wildcard $(srcdir)/include/fh*.h)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) -municode -O1 -Wall -I$(srcdir)/include -o $@ $< -L$(O)/dlls/fhsvcctl -lfhsvcctl -lole32 -loleaut32 -luuid
+
+# fhcfg.h must also compile as C++ (-Werror), as the SDK's does.
+ifneq ($(MINGW_CXX),)
+ALL_TARGETS += $(fhcfg_out)/headers-cxx.ok
+endif
+$(fhcfg_out)/headers-cxx.ok: $(fhcfg_dir)/tests/headers.cpp $(wildcard $(srcdir)/include/fh*.h)
+	@mkdir -p $(dir $@)
+	$(MINGW_CXX) -Wall -Wextra -Werror -I$(srcdir)/include -c -o $(fhcfg_out)/headers-cxx.o $<
+	touch $@
