@@ -48,7 +48,7 @@ install-fhcfg: $(fhcfg_out)/fhcfg.dll
 # end-to-end program) under Wine with this DLL registered and a real service.
 conformance_fhcfg_LIBS = -lole32 -loleaut32 -luuid
 ifneq ($(MINGW_CC),)
-ifeq ($(FH_ENGINE),1)
+ifeq ($(HAVE_SQLITE)$(HAVE_XML),11)
 CHECK_SCRIPTS += $(fhcfg_dir)/check-fhcfg.sh
 endif
 endif
