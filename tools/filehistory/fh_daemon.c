@@ -53,6 +53,7 @@ struct client
     int blocked;
     char buf[FH_PROTO_MAX_LINE + 1];
     size_t len;
+    struct fh_cfgsession *cfg;  /* the FhConfigMgr/FhReassociation state of this connection */
 };
 
 struct service
@@ -241,6 +242,19 @@ static void reply(struct client *c, uint32_t hr, const char *text)
     fh_write_all(c->fd, line, strlen(line));
 }
 
+/* The configuration commands (fh_cfgproto.c) see the service through these. */
+static uint32_t cfg_protection(void *ctx, time_t *until)
+{
+    struct service *s = ctx;
+    *until = s->state.protected_until;
+    return current_state(s);
+}
+
+static void cfg_changed(void *ctx)
+{
+    reload(ctx);
+}
+
 static int parse_flag(const char *arg, int *flag)
 {
     if (!arg || strlen(arg) != 1 || (arg[0] != '0' && arg[0] != '1')) return -1;
@@ -282,6 +296,17 @@ static int handle_line(struct service *s, struct client *c, char *line)
         }
         fh_write_all(c->fd, "ERR 80070005\n", 13);
         return -1;
+    }
+
+    {
+        struct fh_cfgproto_env env = { s->config_dir, cfg_protection, cfg_changed, s };
+        char text[FH_PROTO_MAX_LINE - 16];
+        uint32_t hr;
+        if (fh_cfgproto_handle(&c->cfg, &env, line, &hr, text, sizeof(text)))
+        {
+            reply(c, hr, text[0] ? text : NULL);
+            return 0;
+        }
     }
 
     word = line;
@@ -353,6 +378,7 @@ static int handle_line(struct service *s, struct client *c, char *line)
 
 static void drop_client(struct service *s, size_t i)
 {
+    fh_cfgsession_free(s->clients[i].cfg);
     close(s->clients[i].fd);
     s->clients[i] = s->clients[--s->client_count];
 }
@@ -583,7 +609,7 @@ int fh_daemon_main(int detach)
 
     stop_cycle(&s);
     remove_endpoint(&s);
-    for (size_t i = 0; i < s.client_count; i++) close(s.clients[i].fd);
+    for (size_t i = 0; i < s.client_count; i++) { fh_cfgsession_free(s.clients[i].cfg); close(s.clients[i].fd); }
     close(s.listen_fd);
     fh_journal_free(s.journal);
     fh_config_free(&s.cfg);
