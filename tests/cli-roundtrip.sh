@@ -69,6 +69,12 @@ EOF
     $py expect spec.json > want.hex
     od -An -v -tx1 f.bkf | tr -d ' \n' > got.hex
     check "read: data + sparse + 2 ADS + EAs match the spec byte for byte" cmp -s want.hex got.hex
+    # the payload goes by copy_file_range to a file, sendfile to a pipe, and
+    # through the buffer when the kernel refuses both (an O_APPEND file)
+    "$wb" read f | cat > piped.bkf
+    check "read into a pipe (sendfile) gives the same bytes" cmp -s f.bkf piped.bkf
+    : > appended.bkf; "$wb" read f >> appended.bkf
+    check "read onto an O_APPEND file (buffered) gives the same bytes" cmp -s f.bkf appended.bkf
 
     "$wb" list f.bkf > list.txt
     check "list: one line per stream (7)" [ "$(wc -l < list.txt)" -eq 7 ]

@@ -105,6 +105,15 @@ struct wb_encoder;
 struct wb_encoder *wb_encoder_new(const struct wb_source_ops *ops, void *source);
 /* Fill up to size bytes (any size from 1 up); *done == 0 with WB_OK: end of the backup. */
 uint32_t wb_encoder_read(struct wb_encoder *encoder, void *buffer, uint32_t size, uint32_t *done);
+/* Zero-copy helpers for callers that own the file behind the source (the
+ * native whole-file backup): wb_encoder_read_to_range reads like
+ * wb_encoder_read but stops where the next bytes would come from the file
+ * through read(); wb_encoder_data_range then gives that range (the offset in
+ * the file and the bytes left in this payload), which the caller may move
+ * itself (sendfile, copy_file_range) and pass with wb_encoder_seek.
+ * wb_encoder_data_range returns 0 when the next bytes are not such a range. */
+uint32_t wb_encoder_read_to_range(struct wb_encoder *encoder, void *buffer, uint32_t size, uint32_t *done);
+int wb_encoder_data_range(const struct wb_encoder *encoder, uint64_t *offset, uint64_t *length);
 /* BackupSeek: skip forward inside the current stream's payload only.  Asking
  * for more than is left skips to the end of the stream, reports the bytes
  * skipped and returns WB_ERROR_SEEK; the next read starts at the next header. */

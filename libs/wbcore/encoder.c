@@ -146,7 +146,16 @@ static uint32_t read_body(struct wb_encoder *encoder, uint8_t *out, uint32_t siz
     return WB_OK;
 }
 
-uint32_t wb_encoder_read(struct wb_encoder *encoder, void *buffer, uint32_t size, uint32_t *done)
+/* In BODY past the sparse offset, reading from the file (not a blob). */
+static int at_file_range(const struct wb_encoder *encoder)
+{
+    return encoder->state == ENC_BODY && !encoder->stream.blob && encoder->body_pos >= encoder->prefix_size &&
+           encoder->body_pos < encoder->body_size;
+}
+
+/* stop_at_range: return as soon as the next bytes would come from the file,
+ * so that the caller can move them without copying (wb_encoder_data_range). */
+static uint32_t encoder_read(struct wb_encoder *encoder, void *buffer, uint32_t size, uint32_t *done, int stop_at_range)
 {
     uint8_t *out = buffer;
     uint32_t filled = 0, status = WB_OK, chunk;
@@ -155,6 +164,7 @@ uint32_t wb_encoder_read(struct wb_encoder *encoder, void *buffer, uint32_t size
 
     while (filled < size && encoder->state != ENC_DONE)
     {
+        if (stop_at_range && at_file_range(encoder)) break;
         switch (encoder->state)
         {
         case ENC_NEXT:
@@ -204,6 +214,24 @@ out:
     /* Bytes already copied are handed out first; the error comes back on the
      * next call, from the same position, like a short ReadFile. */
     return filled ? WB_OK : status;
+}
+
+uint32_t wb_encoder_read(struct wb_encoder *encoder, void *buffer, uint32_t size, uint32_t *done)
+{
+    return encoder_read(encoder, buffer, size, done, 0);
+}
+
+uint32_t wb_encoder_read_to_range(struct wb_encoder *encoder, void *buffer, uint32_t size, uint32_t *done)
+{
+    return encoder_read(encoder, buffer, size, done, 1);
+}
+
+int wb_encoder_data_range(const struct wb_encoder *encoder, uint64_t *offset, uint64_t *length)
+{
+    if (!encoder || !offset || !length || !at_file_range(encoder)) return 0;
+    *offset = encoder->stream.data_offset + (encoder->body_pos - encoder->prefix_size);
+    *length = encoder->body_size - encoder->body_pos;
+    return 1;
 }
 
 uint32_t wb_encoder_seek(struct wb_encoder *encoder, uint64_t distance, uint64_t *skipped)
