@@ -1,7 +1,7 @@
 # libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS (default 60),
 # CI runs a short smoke run through tests/fuzz-smoke.sh.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = $(O)/fuzz/fuzz_decoder $(O)/fuzz/fuzz_encoder $(O)/fuzz/fuzz_metadata
+FUZZ_TARGETS = $(O)/fuzz/fuzz_decoder $(O)/fuzz/fuzz_encoder $(O)/fuzz/fuzz_metadata $(O)/fuzz/fuzz_structured
 FUZZ_CORE    = $(core_SRCS)
 # The File History configuration reader: its own seeds, the engine's pure files and libxml2
 FUZZ_FH_SRCS = $(srcdir)/libs/fh/fh_config.c $(srcdir)/libs/fh/fh_names.c $(srcdir)/libs/fh/fh_util.c

@@ -5,7 +5,7 @@ O=${O:-build}
 seconds=${FUZZ_SMOKE_SECONDS:-20}
 srcdir=$(dirname "$0")/..
 passed=0 failed=0
-for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metadata "$O"/fuzz/fuzz_fh_config; do
+for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metadata "$O"/fuzz/fuzz_structured "$O"/fuzz/fuzz_fh_config; do
     if [ ! -x "$target" ]; then echo "missing $target"; failed=$((failed + 1)); continue; fi
     corpus=$(mktemp -d)
     # a target with seeds of its own (fuzz/seeds-<name>) starts from them
