@@ -25,13 +25,31 @@
  * 0.163 s at 128 KiB against 0.198 s at 1 MiB for 1 GiB), as cat does. */
 #define BACKUP_CHUNK (128u << 10)
 
+static char *parent_dir(const char *path);
+
+/* ENOENT is two errors on Windows: a missing file (ERROR_FILE_NOT_FOUND)
+ * or a missing directory on the way to it (ERROR_PATH_NOT_FOUND). */
+static uint32_t open_error(const char *path, int error)
+{
+    struct stat st;
+    char *dir;
+    uint32_t ret = wb_win32_error_from_errno(error);
+
+    if (error == ENOENT && (dir = parent_dir(path)))
+    {
+        if (stat(dir, &st) || !S_ISDIR(st.st_mode)) ret = WB_ERROR_PATH_NOT_FOUND;
+        free(dir);
+    }
+    return ret;
+}
+
 /* Open a path for backing up without following a final symlink. */
 static uint32_t open_for_backup(const char *path, int *fd)
 {
     *fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (*fd < 0 && errno == ELOOP)
         *fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (*fd < 0) return wb_win32_error_from_errno(errno);
+    if (*fd < 0) return open_error(path, errno);
     return WB_OK;
 }
 
