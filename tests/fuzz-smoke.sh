@@ -4,9 +4,18 @@
 O=${O:-build}
 seconds=${FUZZ_SMOKE_SECONDS:-20}
 srcdir=$(dirname "$0")/..
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metadata "$O"/fuzz/fuzz_structured "$O"/fuzz/fuzz_fh_config; do
-    if [ ! -x "$target" ]; then echo "missing $target"; failed=$((failed + 1)); continue; fi
+    if [ ! -x "$target" ]; then
+        # without clang (or libxml2 for the configuration reader) nothing is
+        # built: a skip; with it, a missing target is a broken build
+        if [ -z "${CLANG-clang}" ] || { [ "${target##*/}" = fuzz_fh_config ] && [ "${HAVE_XML-1}" != 1 ]; }; then
+            echo "skip: $(basename "$target") not built (no clang or libxml2)"; skipped=$((skipped + 1))
+        else
+            echo "missing $target"; failed=$((failed + 1))
+        fi
+        continue
+    fi
     corpus=$(mktemp -d)
     # a target with seeds of its own (fuzz/seeds-<name>) starts from them
     seeds="$srcdir/fuzz/seeds-${target##*/fuzz_}"
@@ -20,5 +29,5 @@ for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metad
     fi
     rm -rf "$corpus" "$corpus.log"
 done
-echo "RESULT: $passed passed, $failed failed, 0 skipped"
+echo "RESULT: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

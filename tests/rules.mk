@@ -8,9 +8,9 @@ $(O)/tests/wine/fhcontrol.exe: $(srcdir)/tests/wine/fhcontrol.c $(O)/dlls/fhsvcc
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) -O1 -Wall -I$(srcdir)/include -o $@ $< -L$(O)/dlls/fhsvcctl -lfhsvcctl
 ALL_TARGETS   += $(O)/tests/wine/fhcontrol.exe
+endif
+endif
 CHECK_SCRIPTS += $(srcdir)/tests/fh-wine-e2e.sh
-endif
-endif
 
 # A Windows tool built unchanged against the installed library
 CHECK_SCRIPTS += $(srcdir)/tests/port-check.sh

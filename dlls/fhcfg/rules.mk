@@ -47,11 +47,7 @@ install-fhcfg: $(fhcfg_out)/fhcfg.dll
 # conformance/fhcfg.c links COM; dlls/fhcfg/check-fhcfg.sh runs it (and the
 # end-to-end program) under Wine with this DLL registered and a real service.
 conformance_fhcfg_LIBS = -lole32 -loleaut32 -luuid
-ifneq ($(MINGW_CC),)
-ifeq ($(HAVE_SQLITE)$(HAVE_XML),11)
 CHECK_SCRIPTS += $(fhcfg_dir)/check-fhcfg.sh
-endif
-endif
 
 # The end-to-end program: fhcfg.dll through COM, fhsvcctl.dll through its import library
 ifneq ($(MINGW_CC),)

@@ -14,8 +14,8 @@ FHSVCCTL_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror=implicit-fu
 
 ifneq ($(MINGW_CC),)
 ALL_TARGETS   += $(fhsvcctl_out)/fhsvcctl.dll $(fhsvcctl_out)/headers.ok
-CHECK_SCRIPTS += $(fhsvcctl_dir)/check-fhsvcctl.sh
 endif
+CHECK_SCRIPTS += $(fhsvcctl_dir)/check-fhsvcctl.sh
 
 # .spec -> .def: every "@ stdcall Name(args)" line exports Name (x86_64: no @N decoration)
 $(fhsvcctl_out)/fhsvcctl.def: $(fhsvcctl_dir)/fhsvcctl.spec

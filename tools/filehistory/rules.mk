@@ -7,8 +7,8 @@ filehistory_OBJS := $(patsubst $(srcdir)/%.c,$(O)/%.o,$(filehistory_SRCS))
 ifeq ($(FH_ENGINE),1)
 ALL_TARGETS     += $(O)/filehistory
 INSTALL_TARGETS += install-filehistory
-CHECK_SCRIPTS   += $(srcdir)/tests/filehistory-integration.sh
 endif
+CHECK_SCRIPTS   += $(srcdir)/tests/filehistory-integration.sh
 
 $(O)/tools/filehistory/%.o: $(srcdir)/tools/filehistory/%.c $(srcdir)/libs/fh/fh.h $(HEADERS)
 	@mkdir -p $(dir $@)
