@@ -7,6 +7,9 @@ check what the encoder produces against the spec rather than against itself.
 
     python3 wbstream.py parse STREAM           print the streams as JSON
     python3 wbstream.py expect SPEC.json       print the expected stream bytes (hex)
+    python3 wbstream.py expect-file FILE       write the expected stream of a real file
+                                               (its holes, user.* xattrs as EAs and
+                                               Samba named streams) to standard output
 """
 import json
 import struct
@@ -100,6 +103,44 @@ def expect(spec):
     return out
 
 
+def spec_of_file(path):
+    """The spec of a real file, read with Python's own calls: data ranges by
+    SEEK_DATA/SEEK_HOLE (one range covering the file is plain data), EAs in
+    the order the file system lists them, Samba's named streams without their
+    trailing NUL."""
+    import os
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        ranges, pos = [], 0
+        while pos < size:
+            try:
+                start = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:
+                break
+            end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+            ranges.append([start, os.pread(fd, end - start, start).hex()])
+            pos = end
+        spec = {"size": size}
+        if ranges == [[0, os.pread(fd, size, 0).hex()]] and size:
+            spec["content"] = ranges[0][1]
+        elif size:
+            spec["ranges"] = ranges
+    finally:
+        os.close(fd)
+    prefix, suffix = "user.DosStream.", ":$DATA"
+    names = os.listxattr(path)
+    spec["eas"] = [[n[5:], os.getxattr(path, n).hex()] for n in names
+                   if n.startswith("user.") and not n.startswith(prefix)
+                   and n not in ("user.DOSATTRIB", "user.wine.sd", "user.WINEREPARSE")
+                   and not n.startswith("user.winbackup.")]
+    def without_samba_nul(value):
+        return value[:-1] if value.endswith(b"\0") else value
+    spec["streams"] = {n[len(prefix):-len(suffix)]: without_samba_nul(os.getxattr(path, n)).hex()
+                       for n in names if n.startswith(prefix) and n.endswith(suffix)}
+    return spec
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "parse":
         with open(argv[2], "rb") as f:
@@ -107,6 +148,8 @@ def main(argv):
     elif len(argv) == 3 and argv[1] == "expect":
         with open(argv[2]) as f:
             sys.stdout.write(expect(json.load(f)).hex())
+    elif len(argv) == 3 and argv[1] == "expect-file":
+        sys.stdout.buffer.write(expect(spec_of_file(argv[2])))
     elif len(argv) == 2 and argv[1] == "selftest":
         # the reference's EA vector (go-winio): foo=bar, fizz=buzz, in that order
         want = bytes.fromhex("100000000003030066 6f6f0062617200 00000000000404 0066697a7a0062757a7a".replace(" ", ""))

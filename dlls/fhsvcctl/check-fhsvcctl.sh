@@ -55,13 +55,22 @@ echo \$! > "$work/spawned.pid"
 EOS
 chmod +x "$work/start-service"
 
+. "$(dirname "$0")/../../tests/wine-counts.sh"
+
+# Every check the test program makes counts; a run without a summary line
+# (a crash) is one failure more.
 run_case() {  # name, then env assignments
     name=$1; shift
-    if (cd "$work/app" && env "$@" timeout 300 "$WINE" fhsvcctl_test.exe) > "$work/$name.log" 2>&1; then
-        echo "PASS fhsvcctl $name"; pass=$((pass + 1))
+    (cd "$work/app" && env "$@" timeout 300 "$WINE" fhsvcctl_test.exe) > "$work/$name.log" 2>&1
+    rc=$?
+    set -- $(wine_counts "$work/$name.log")
+    pass=$((pass + $1 - $3)); fail=$((fail + $3)); skipped=$((skipped + $4))
+    if [ $rc -eq 0 ] && [ "$1" -gt 0 ] && [ "$3" -eq 0 ]; then
+        echo "PASS fhsvcctl $name: $1 checks, $4 skipped"
     else
-        echo "FAIL fhsvcctl $name"; sed 's/^/    /' "$work/$name.log" | grep -v '^    wine:' | tail -40
-        fail=$((fail + 1))
+        [ "$1" -gt 0 ] || fail=$((fail + 1))
+        echo "FAIL fhsvcctl $name (exit status $rc, $1 checks, $3 failures)"
+        sed 's/^/    /' "$work/$name.log" | grep -v '^    wine:' | tail -40
     fi
 }
 
