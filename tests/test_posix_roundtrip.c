@@ -392,6 +392,32 @@ static void test_sparse(void **state)
     assert_int_equal(lseek(dst, 0, SEEK_HOLE), sizeof(chunk));
     assert_int_equal(lseek(dst, sizeof(chunk), SEEK_DATA), 4 << 20);
 
+    /* a file that is all hole: a sparse DATA header and the final block
+     * that gives the length, no bytes at all (not 1 MiB of zeros) */
+    close(dst);
+    assert_true((dst = open_in(dir, "all-hole", O_CREAT | O_RDWR)) >= 0);
+    assert_int_equal(ftruncate(dst, 1 << 20), 0);
+    free(b.data);
+    b = backup(dst, 0);
+    assert_int_equal(stream_ids(&b, ids, attrs, sizes, 8), 2);
+    assert_int_equal(ids[0], WB_BACKUP_DATA);
+    assert_int_equal(attrs[0], WB_STREAM_SPARSE_ATTRIBUTE);
+    assert_int_equal(sizes[0], 0);
+    assert_int_equal(ids[1], WB_BACKUP_SPARSE_BLOCK);
+    assert_int_equal(sizes[1], 8);
+    assert_int_equal(b.size, 2 * WB_STREAM_HEADER_SIZE + 8);
+    {
+        uint64_t length;
+        memcpy(&length, b.data + 2 * WB_STREAM_HEADER_SIZE, 8);
+        assert_int_equal(length, 1 << 20);
+    }
+    close(dst);
+    assert_true((dst = open_in(dir, "all-hole-restored", O_CREAT | O_RDWR)) >= 0);
+    assert_int_equal(restore(b.data, b.size, dst, 0, NULL), WB_OK);
+    assert_int_equal(fstat(dst, &st), 0);
+    assert_int_equal(st.st_size, 1 << 20);
+    assert_true(st.st_blocks * 512 <= 64 << 10);
+
     /* a file whose only range covers it all is plain DATA */
     free(b.data);
     close(dst);
@@ -411,7 +437,7 @@ static void test_symlink(void **state)
 {
     char *dir = temp_dir(), path[4200], target[4200];
     static const char *const targets[] = { "../some dir/x", "/etc/passwd" };
-    struct wb_posix_sink_options options = { NULL, NULL };
+    struct wb_posix_sink_options options = { .path = NULL };
     uint32_t ids[4], attrs[4], attributes;
     uint64_t sizes[4];
     struct stat st;
@@ -479,7 +505,7 @@ static struct blob make_stream(uint32_t id, const char *name, const void *payloa
 
 static uint32_t restore_link(int fd, const char *win_path, size_t extra_nul_at, const char *root)
 {
-    struct wb_posix_sink_options options = { NULL, root };
+    struct wb_posix_sink_options options = { .link_root = root };
     uint8_t payload[1024];
     size_t len = strlen(win_path), i;
     struct blob b;
