@@ -156,6 +156,23 @@ sys.stdout.buffer.write(struct.pack("<IIQI", 4, 0, 1, len(name)) + name + b"z")'
 check "ADS name with '/': ERROR_INVALID_NAME (123)" failed_with $rc 123
 check "hostile stream: no xattr written" [ -z "$(user_xattrs victim)" ]
 
+# ---- durability: the restored file's data is on disk before the rename that
+# publishes it, and the rename is made durable by an fsync of the directory
+if command -v strace >/dev/null 2>&1; then
+    strace -f -e trace=fsync,fdatasync,rename,renameat,renameat2 -o trace.txt "$wb" write durable < plain.bkf 2>/dev/null
+    check "write: fsync/fdatasync of the file, then rename, then fsync of the directory" python3 -c '
+import re, sys
+calls = [l for l in open(sys.argv[1]) if re.search(r"\b(fsync|fdatasync|rename\w*)\(", l) and "= 0" in l]
+kinds = ["rename" if "rename" in l else "sync" for l in calls]
+i = kinds.index("rename")
+assert "sync" in kinds[:i] and "sync" in kinds[i + 1:], calls' trace.txt
+else
+    skip "durability order: no strace"
+fi
+# a full device: ERROR_DISK_FULL (112), not a generic I/O error
+"$wb" read plain > /dev/full 2> err.txt; rc=$?
+check "read onto a full device: exit 1, ERROR_DISK_FULL (112)" failed_with $rc 112
+
 # ---- usage
 "$wb" --help > /dev/null; check "--help exits 0" [ $? -eq 0 ]
 "$wb" frobnicate 2> /dev/null; check "unknown command exits 2" [ $? -eq 2 ]

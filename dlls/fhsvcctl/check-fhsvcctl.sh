@@ -85,6 +85,16 @@ stop_services() { for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/nul
 
 WINEDEBUG=-all "$WINE" wineboot -i >/dev/null 2>&1
 
+# 0. the endpoint file parser alone
+if [ -f "$out/endpoint_test.exe" ]; then
+    "$WINE" "$out/endpoint_test.exe" > "$work/endpoint.log" 2>&1
+    rc=$?
+    set -- $(wine_counts "$work/endpoint.log")
+    pass=$((pass + $1 - $3)); fail=$((fail + $3))
+    if [ $rc -eq 0 ] && [ "$1" -gt 0 ]; then echo "PASS fhsvcctl endpoint parser: $1 checks"
+    else echo "FAIL fhsvcctl endpoint parser (exit status $rc)"; grep -v '^wine:' "$work/endpoint.log" | tail -20; [ "$1" -gt 0 ] || fail=$((fail + 1)); fi
+fi
+
 # 1. nothing listening
 rm -f "$FILEHISTORY_ENDPOINT"
 XDG_CONFIG_HOME="$work/config-empty" run_case no-service FHSVCCTL_TEST_NO_SERVICE=1 \

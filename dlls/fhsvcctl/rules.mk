@@ -46,8 +46,13 @@ $(fhsvcctl_out)/fhsvcctl_test.exe: $(srcdir)/conformance/fhsvcctl.c $(wildcard $
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) -O1 -g -Wall -I$(srcdir)/conformance/include -I$(srcdir)/include -o $@ $<
 
+# The endpoint file parser on its own (dlls/fhsvcctl/tests/endpoint.c)
+$(fhsvcctl_out)/endpoint_test.exe: $(fhsvcctl_dir)/tests/endpoint.c $(fhsvcctl_out)/client.o $(fhsvcctl_HDRS)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) $(FHSVCCTL_CFLAGS) -o $@ $< $(fhsvcctl_out)/client.o $(fhsvcctl_LIBS)
+
 ifneq ($(MINGW_CC),)
-ALL_TARGETS += $(fhsvcctl_out)/fhsvcctl_test.exe
+ALL_TARGETS += $(fhsvcctl_out)/fhsvcctl_test.exe $(fhsvcctl_out)/endpoint_test.exe
 endif
 fhsvcctl: $(fhsvcctl_out)/fhsvcctl_test.exe
 

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Mutation testing: does the test suite notice when the code is wrong?
+
+`make mutants` runs this.  It copies the committed tree (git archive HEAD)
+into $O/mutants/tree, builds it once, and for each mutant in
+tests/mutants.txt applies one small change (the `from` text, which must occur
+exactly once in its file, becomes the `to` text), rebuilds, runs the fast
+tests of that part of the tree, records whether they failed (caught) or
+passed (survived), and undoes the change.  A mutant marked `equivalent:`
+changes nothing a test could observe; it is listed with its reason and not
+counted.  The table goes to docs/mutants.md.
+
+    python3 tests/mutants.py [--only ID[,ID...]] [--list]
+
+Exit status: 0 when at least 90% of the counted mutants are caught.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+SRCDIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+O = os.environ.get("O", "build")
+GOAL = 0.90
+
+# The fast tests of each part of the tree, as a developer runs them after a
+# change there.  Each is a shell command run in the scratch tree.
+UNIT = "set -e; for t in build/tests/test_*; do \"$t\" >/dev/null 2>&1; done"
+GROUPS = {
+    "unit": UNIT,
+    "cli": "sh tests/cli-roundtrip.sh",
+    "wine": "sh tests/wine-backup.sh",
+    "fhsvcctl": "sh dlls/fhsvcctl/check-fhsvcctl.sh",
+    "fh": "set -e; for t in build/tests/test_fh_*; do \"$t\" >/dev/null 2>&1; done; sh tests/filehistory-integration.sh",
+}
+AREAS = [
+    ("libs/wbcore/", ["unit", "cli", "wine"]),
+    ("libs/posix/", ["unit", "cli", "wine"]),
+    ("libs/native/", ["unit", "cli"]),
+    ("dlls/kernel32/", ["wine"]),
+    ("dlls/fhsvcctl/", ["fhsvcctl"]),
+    ("libs/fh/", ["fh"]),
+    ("tools/filehistory/", ["fh"]),
+    ("tools/winbackup/", ["cli", "wine"]),
+]
+GROUP_TIMEOUT = 900
+
+
+def read_mutants(path):
+    mutants, current = [], {}
+    for raw in open(path, encoding="utf-8"):
+        line = raw.rstrip("\n")
+        if line.startswith("#"):
+            continue
+        if not line.strip():
+            if current:
+                mutants.append(current)
+                current = {}
+            continue
+        key, _, value = line.partition(":")
+        if key not in ("id", "file", "from", "to", "what", "equivalent"):
+            sys.exit("mutants.txt: unknown field in %r" % line)
+        value = value[1:] if value.startswith(" ") else value
+        current[key] = current.get(key, "") + ("\n" if key in current else "") + value
+    if current:
+        mutants.append(current)
+    for m in mutants:
+        for key in ("id", "file", "from", "to", "what"):
+            if key not in m:
+                sys.exit("mutants.txt: mutant %s has no %s" % (m.get("id", "?"), key))
+        m["from"] = m["from"].replace("\\n", "\n")
+        m["to"] = m["to"].replace("\\n", "\n")
+    return mutants
+
+
+def groups_for(path):
+    for prefix, groups in AREAS:
+        if path.startswith(prefix):
+            return groups
+    sys.exit("no test group for %s" % path)
+
+
+def run(cmd, cwd, timeout=None, log=None):
+    try:
+        p = subprocess.run(cmd, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, env=dict(os.environ, O="build"))
+        out = p.stdout.decode(errors="replace")
+        rc = p.returncode
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace") + "\n[timeout]"
+        rc = -1
+    if log:
+        with open(log, "a") as f:
+            f.write("$ %s\n%s\n[exit %d]\n" % (cmd, out, rc))
+    return rc, out
+
+
+def build(tree, log):
+    rc, _ = run("make -j2 build-all $(ls tests/test_*.c | sed 's|tests/\\(.*\\)\\.c|build/tests/\\1|')", tree, log=log)
+    return rc == 0
+
+
+def main(argv):
+    only = None
+    if "--only" in argv:
+        only = set(argv[argv.index("--only") + 1].split(","))
+    mutants = read_mutants(os.path.join(SRCDIR, "tests", "mutants.txt"))
+    if "--list" in argv:
+        for m in mutants:
+            print("%-28s %s" % (m["id"], m["what"]))
+        return 0
+    if only:
+        mutants = [m for m in mutants if m["id"] in only]
+
+    work = os.path.join(SRCDIR, O, "mutants")
+    tree = os.path.join(work, "tree")
+    log = os.path.join(work, "log.txt")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(tree)
+    head = subprocess.run(["git", "-C", SRCDIR, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE).stdout.decode().strip()
+    dirty = subprocess.run(["git", "-C", SRCDIR, "diff", "--quiet", "HEAD"]).returncode != 0
+    if dirty:
+        print("mutants: the working tree has uncommitted changes; the mutants run on HEAD (%s)" % head)
+    subprocess.run("git -C '%s' archive HEAD | tar -x -C '%s'" % (SRCDIR, tree), shell=True, check=True)
+    print("mutants: building HEAD %s in %s" % (head, tree))
+    # no fuzz targets: clang builds are slow and no group uses them
+    if run("autoreconf -fi && ./configure CLANG=", tree, log=log)[0] or not build(tree, log):
+        sys.exit("mutants: the unmutated tree does not build (see %s)" % log)
+
+    # every mutant's text must be there exactly once, before anything runs
+    for m in mutants:
+        text = open(os.path.join(tree, m["file"]), encoding="utf-8").read()
+        if text.count(m["from"]) != 1:
+            sys.exit("mutants: %s: 'from' occurs %d times in %s" % (m["id"], text.count(m["from"]), m["file"]))
+
+    needed = sorted({g for m in mutants if "equivalent" not in m for g in groups_for(m["file"])})
+    print("mutants: baseline run of %s" % ", ".join(needed))
+    for g in needed:
+        rc, out = run(GROUPS[g], tree, GROUP_TIMEOUT, log)
+        if rc:
+            sys.exit("mutants: group %s fails without any mutant (see %s)" % (g, log))
+
+    results = []
+    for m in mutants:
+        path = os.path.join(tree, m["file"])
+        original = open(path, encoding="utf-8").read()
+        if "equivalent" in m:
+            results.append((m, "equivalent", ""))
+            print("%-28s equivalent: %s" % (m["id"], m["equivalent"]))
+            continue
+        start = time.time()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(original.replace(m["from"], m["to"], 1))
+        try:
+            if not build(tree, log):
+                verdict, by = "invalid", "does not build"
+            else:
+                verdict, by = "survived", ""
+                for g in groups_for(m["file"]):
+                    rc, _ = run(GROUPS[g], tree, GROUP_TIMEOUT, log)
+                    if rc:
+                        verdict, by = "caught", g + (" (timeout)" if rc == -1 else "")
+                        break
+        finally:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original)
+            # the restored file is older than the objects built from the
+            # mutant: make must see it as new
+            os.utime(path, None)
+        results.append((m, verdict, by))
+        print("%-28s %-9s %-12s %4.0f s  %s" % (m["id"], verdict, by, time.time() - start, m["what"]), flush=True)
+    build(tree, log)
+
+    counted = [r for r in results if r[1] in ("caught", "survived")]
+    caught = sum(1 for r in counted if r[1] == "caught")
+    invalid = [r for r in results if r[1] == "invalid"]
+    score = caught / len(counted) if counted else 0.0
+    summary = "%d of %d mutants caught (%.0f%%), %d equivalent, %d invalid" % (
+        caught, len(counted), 100 * score, sum(1 for r in results if r[1] == "equivalent"), len(invalid))
+    print("mutants: " + summary)
+
+    if only is None:
+        write_table(results, summary, head)
+    return 0 if score >= GOAL and not invalid else 1
+
+
+def write_table(results, summary, head):
+    lines = [
+        "# Mutation testing",
+        "",
+        "Generated by `make mutants` (tests/mutants.py) from tests/mutants.txt on commit %s; do not edit." % head,
+        "Each mutant is one small change to the code; the fast tests of its part of the tree run against it.",
+        "*Caught*: a test failed. *Survived*: every test passed, so a test is missing. *Equivalent*: the",
+        "change cannot be observed (the reason is given) and is not counted. Goal: at least 90% caught.",
+        "",
+        "**%s.**" % summary,
+        "",
+        "| mutant | file | change | result |",
+        "|---|---|---|---|",
+    ]
+    for m, verdict, by in results:
+        result = {"caught": "caught by %s" % by, "survived": "**survived**", "invalid": "invalid (%s)" % by,
+                  "equivalent": "equivalent: %s" % m.get("equivalent", "")}[verdict]
+        lines.append("| %s | `%s` | %s | %s |" % (m["id"], m["file"], m["what"].replace("|", "\\|"), result))
+    lines.append("")
+    lines.append("Test groups: " + "; ".join("%s = `%s`" % (g, c) for g, c in GROUPS.items() if g != "unit") +
+                 "; unit = every tests/test_* program (ASan/UBSan).")
+    with open(os.path.join(SRCDIR, "docs", "mutants.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
