@@ -502,6 +502,40 @@ done:
     delete_test_file( path );
 }
 
+/* Programs read a payload with one BackupRead of its size and use the bytes
+ * without looking at the count (AmsiScanner's stream lister), as with
+ * ReadFile on a local file: a read inside a payload returns all it asked for. */
+static void test_BackupRead_whole_payload(void)
+{
+    static const DWORD data_size = 100000;
+    BYTE *data = malloc( data_size ), *payload = malloc( data_size ), header[HEADER_SIZE];
+    void *context = NULL;
+    WCHAR path[MAX_PATH];
+    DWORD read;
+    HANDLE file;
+    BOOL ret;
+
+    fill_pattern( data, data_size, 13 );
+    make_path( path, L"whole-payload.bin" );
+    create_test_file( path, data, data_size );
+    file = open_file( path, GENERIC_READ, 0 );
+    ok( file != INVALID_HANDLE_VALUE, "CreateFile failed, error %lu\n", GetLastError() );
+    ret = BackupRead( file, header, HEADER_SIZE, &read, FALSE, FALSE, &context );
+    todo_wine_if(read_stub) ok( ret && read == HEADER_SIZE, "got ret %d, read %lu, error %lu\n", ret, read, GetLastError() );
+    if (ret)
+    {
+        read = 0xdeadbeef;
+        ret = BackupRead( file, payload, data_size, &read, FALSE, FALSE, &context );
+        ok( ret && read == data_size, "got ret %d, read %lu of %lu, error %lu\n", ret, read, data_size, GetLastError() );
+        ok( read == data_size && !memcmp( payload, data, data_size ), "payload differs\n" );
+    }
+    abort_backup_read( file, &context );
+    CloseHandle( file );
+    free( payload );
+    free( data );
+    delete_test_file( path );
+}
+
 static void test_BackupRead_abort(void)
 {
     BYTE data[100], buffer[256];
@@ -1669,6 +1703,7 @@ START_TEST(backup)
     test_BackupRead_empty_file();
     test_BackupRead_buffer_sizes();
     test_BackupRead_header_then_payload();
+    test_BackupRead_whole_payload();
     test_BackupRead_abort();
     test_BackupSeek();
     test_BackupRead_security();

@@ -56,6 +56,7 @@ struct mem_source
     uint64_t file_size;
     uint64_t fail_at;               /* read() of this offset fails with WB_ERROR_READ_FAULT, like a bad sector (0: never) */
     uint32_t next_error;            /* next() fails with this after the streams (0: NO_MORE_ITEMS) */
+    unsigned int large_unaligned;   /* reads of 16 KiB or more that did not start on a 4 KiB file offset */
 };
 
 static uint32_t mem_next(void *source, struct wb_source_stream *stream)
@@ -69,6 +70,7 @@ static uint32_t mem_next(void *source, struct wb_source_stream *stream)
 static uint32_t mem_read(void *source, uint64_t offset, void *buffer, uint32_t size, uint32_t *done)
 {
     struct mem_source *src = source;
+    if (size >= 16384 && offset % 4096) src->large_unaligned++;
     if (src->fail_at && offset <= src->fail_at && src->fail_at < offset + size)
     {
         if (offset < src->fail_at) size = (uint32_t)(src->fail_at - offset);
@@ -224,37 +226,50 @@ static void test_encoder_rejects_bad_source_stream(void **state)
     wb_encoder_free(encoder);
 }
 
-/* Large reads end on a 4 KiB file offset: with 64 KiB buffers the first call
- * returns the 20-byte header and 61440 bytes (60 KiB: the last page boundary
- * before 65516), every later call a whole aligned 64 KiB, the last the rest.
- * Small reads are never shortened. */
-static void test_encoder_aligns_large_reads(void **state)
+/* A read fills the whole buffer, header and payload alike, as a program that
+ * reads a payload with one BackupRead of its size expects (AmsiScanner);
+ * the file is still read from 4 KiB file offsets when the reads are large:
+ * the part up to the next page boundary first, then the rest. */
+static void test_encoder_full_and_aligned_reads(void **state)
 {
     const uint64_t file_size = 1u << 20;
     struct wb_source_stream streams[] = { { .id = WB_BACKUP_DATA, .data_offset = 0, .data_size = 1u << 20 } };
     struct mem_source src = { streams, 1, 0, NULL, 1u << 20, 0, 0 };
     struct wb_encoder *encoder = wb_encoder_new(&mem_source_ops, &src);
     uint8_t *buffer = malloc(65536);
-    uint64_t total = 0;
-    uint32_t done, calls = 0;
+    uint64_t total = 0, stream_size = WB_STREAM_HEADER_SIZE + file_size;
+    uint32_t done;
 
-    assert_int_equal(wb_encoder_read(encoder, buffer, 65536, &done), WB_OK);
-    assert_int_equal(done, WB_STREAM_HEADER_SIZE + 61440);
-    total = 61440;
-    while (total < file_size)
+    while (total < stream_size)
     {
         assert_int_equal(wb_encoder_read(encoder, buffer, 65536, &done), WB_OK);
-        calls++;
-        if (total + 65536 <= file_size) assert_int_equal(done, 65536);
-        else assert_int_equal(done, file_size - total);
+        assert_int_equal(done, stream_size - total < 65536 ? stream_size - total : 65536);
         total += done;
     }
-    assert_int_equal(calls, 16);   /* 15 full reads and the 4 KiB tail */
     assert_int_equal(wb_encoder_read(encoder, buffer, 65536, &done), WB_OK);
     assert_int_equal(done, 0);
+    assert_int_equal(src.large_unaligned, 0);
     wb_encoder_free(encoder);
 
-    /* below 16 KiB the buffer is filled across the header */
+    /* a sparse block read with one call of its size: the 8-byte offset and
+     * the data together */
+    {
+        struct wb_source_stream sparse[] =
+        {
+            { .id = WB_BACKUP_DATA, .attributes = WB_STREAM_SPARSE_ATTRIBUTE },
+            { .id = WB_BACKUP_SPARSE_BLOCK, .attributes = WB_STREAM_SPARSE_ATTRIBUTE, .data_offset = 8192, .data_size = 4096 },
+        };
+        struct mem_source sparse_src = { sparse, 2, 0, NULL, 1u << 20, 0, 0 };
+        encoder = wb_encoder_new(&mem_source_ops, &sparse_src);
+        assert_int_equal(wb_encoder_read(encoder, buffer, 2 * WB_STREAM_HEADER_SIZE, &done), WB_OK);
+        assert_int_equal(done, 2 * WB_STREAM_HEADER_SIZE);
+        assert_int_equal(wb_encoder_read(encoder, buffer, 8 + 4096, &done), WB_OK);
+        assert_int_equal(done, 8 + 4096);
+        assert_int_equal(buffer[1], 0x20);      /* offset 8192, little-endian */
+        wb_encoder_free(encoder);
+    }
+
+    /* small reads fill the buffer across the header */
     src.next = 0;
     encoder = wb_encoder_new(&mem_source_ops, &src);
     assert_int_equal(wb_encoder_read(encoder, buffer, 16383, &done), WB_OK);
@@ -808,7 +823,7 @@ int main(void)
         cmocka_unit_test(test_encoder_empty_source),
         cmocka_unit_test(test_encoder_bad_parameters),
         cmocka_unit_test(test_encoder_rejects_bad_source_stream),
-        cmocka_unit_test(test_encoder_aligns_large_reads),
+        cmocka_unit_test(test_encoder_full_and_aligned_reads),
         cmocka_unit_test(test_seek_within_stream),
         cmocka_unit_test(test_seek_past_end_of_stream),
         cmocka_unit_test(test_seek_exactly_to_end),

@@ -16,8 +16,11 @@
  * Invariants: head_pos <= head_size; body_pos <= body_size; BODY is entered
  * only once the whole header went out, so BackupSeek (which may only move
  * inside the current payload) is legal exactly in BODY.  A read fills the
- * buffer across stream boundaries; errors are not sticky, so a caller may
- * skip unreadable data with seek and go on, as BackupRead allows.
+ * whole buffer, across stream boundaries, unless the backup ends or an
+ * error comes: programs written for Windows read a payload with one
+ * BackupRead of its size and do not look at the count (AmsiScanner's stream
+ * lister), as they would with ReadFile.  Errors are not sticky, so a caller
+ * may skip unreadable data with seek and go on, as BackupRead allows.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -27,12 +30,13 @@
 
 enum encoder_state { ENC_NEXT, ENC_HEAD, ENC_BODY, ENC_DONE };
 
-/* Large file reads end on a page boundary of the FILE offset.  Without this,
- * every read after a 20-byte header starts 20 bytes past a page boundary and
- * the kernel's copy out of the page cache gets ~13% slower (`make bench`:
- * BackupRead/read 0.87 vs 0.98-1.18 for a plain read shifted by 20 bytes).
- * Only reads of at least ALIGN_MIN bytes are shortened, by less than a page,
- * and the call returns early (BackupRead may return fewer bytes than asked). */
+/* Large file reads start on a page boundary of the FILE offset.  Without
+ * this, every read after a 20-byte header starts 20 bytes past a page
+ * boundary and the kernel's copy out of the page cache gets ~13% slower
+ * (`make bench`: BackupRead/read 0.87 vs 0.98-1.18 for a plain read shifted
+ * by 20 bytes).  A read of at least ALIGN_MIN bytes that starts elsewhere is
+ * split: up to the next page boundary, then the rest from there.  The call
+ * still fills the caller's buffer. */
 #define ALIGN_PAGE 4096u
 #define ALIGN_MIN  (16u * 1024u)
 
@@ -133,8 +137,8 @@ static uint32_t read_body(struct wb_encoder *encoder, uint8_t *out, uint32_t siz
     if (size >= ALIGN_MIN)
     {
         uint64_t start = stream->data_offset + pos;
-        uint64_t end = (start + size) & ~(uint64_t)(ALIGN_PAGE - 1);
-        if (end > start) size = (uint32_t)(end - start);
+        uint32_t to_boundary = (uint32_t)(-start & (ALIGN_PAGE - 1));
+        if (to_boundary) size = to_boundary;     /* the rest comes aligned, in the next round */
     }
     status = encoder->ops->read(encoder->source, stream->data_offset + pos, out, size, &got);
     if (status) return status;
@@ -190,18 +194,15 @@ static uint32_t encoder_read(struct wb_encoder *encoder, void *buffer, uint32_t 
             break;
 
         case ENC_BODY:
-        {
-            uint32_t want = size - filled;
-            status = read_body(encoder, out + filled, want, &chunk);
+            /* the prefix, a part up to a page boundary, or all the file had
+             * left: the loop goes on until the buffer is full, and a file
+             * that ended early fails on the next round (HANDLE_EOF) */
+            status = read_body(encoder, out + filled, size - filled, &chunk);
             encoder->body_pos += chunk;
             filled += chunk;
             assert(encoder->body_pos <= encoder->body_size);
             if (encoder->body_pos == encoder->body_size) encoder->state = ENC_NEXT;
-            /* a short read inside the payload (page alignment, or the file
-             * giving less at once): hand out what we have */
-            else if (!status && chunk < want) goto out;
             break;
-        }
 
         case ENC_DONE:
             break;
@@ -209,7 +210,6 @@ static uint32_t encoder_read(struct wb_encoder *encoder, void *buffer, uint32_t 
         if (status) break;
     }
 
-out:
     *done = filled;
     /* Bytes already copied are handed out first; the error comes back on the
      * next call, from the same position, like a short ReadFile. */
