@@ -7,8 +7,10 @@
  * /var/tmp (user xattrs needed).  The cases that need another owner run as
  * root only; the EACCES case forks and drops to an unprivileged uid.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
@@ -16,6 +18,7 @@
 #include <sys/xattr.h>
 #include "testutil.h"
 #include "winbackup/winbackup.h"
+#include "winbackup/metadata.h"
 
 struct blob { uint8_t *data; size_t size; };
 
@@ -418,6 +421,128 @@ static void test_eacces_as_unprivileged_user(void **state)
     testutil_rmtree(dir);
 }
 
+struct slow_restore
+{
+    const char *path;
+    int fd;
+    uint32_t status;
+};
+
+static void *restore_thread(void *arg)
+{
+    struct slow_restore *r = arg;
+    r->status = wb_restore_path(r->path, 0, NULL, r->fd);
+    return NULL;
+}
+
+/* While a restore runs, its temporary file holds the new contents: nobody
+ * else may read it (0600), whatever the final mode; at the end a new file
+ * gets 0666 less the umask, an existing one its old mode, and its DOS
+ * attributes (which the stream does not carry) stay. */
+static void test_temporary_file_is_private(void **state)
+{
+    char *dir = temp_dir(), path[4200], temp[4300];
+    struct blob b = { NULL, 0 };
+    struct slow_restore r;
+    pthread_t thread;
+    struct stat st;
+    int pipefd[2], found = 0, tries;
+    mode_t old_umask;
+
+    snprintf(path, sizeof(path), "%s/secret", dir);
+    append(&b, WB_BACKUP_DATA, 0, NULL, "new secret contents", 19);
+    assert_int_equal(pipe(pipefd), 0);
+    assert_int_equal(write(pipefd[1], b.data, WB_STREAM_HEADER_SIZE + 5), WB_STREAM_HEADER_SIZE + 5);
+    r.path = path;
+    r.fd = pipefd[0];
+    assert_int_equal(pthread_create(&thread, NULL, restore_thread, &r), 0);
+    for (tries = 0; tries < 500 && !found; tries++)
+    {
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (!strncmp(e->d_name, ".secret.wb", 10))
+            {
+                snprintf(temp, sizeof(temp), "%s/%s", dir, e->d_name);
+                found = !stat(temp, &st);
+            }
+        if (d) closedir(d);
+        if (!found) usleep(10000);
+    }
+    assert_true(found);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(write(pipefd[1], b.data + WB_STREAM_HEADER_SIZE + 5, b.size - WB_STREAM_HEADER_SIZE - 5),
+                     (ssize_t)(b.size - WB_STREAM_HEADER_SIZE - 5));
+    close(pipefd[1]);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    close(pipefd[0]);
+    assert_int_equal(r.status, WB_OK);
+    old_umask = umask(022);
+    umask(old_umask);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0666 & ~old_umask);
+
+    /* over the existing file: its mode and DOS attributes stay */
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(setxattr(path, "user.DOSATTRIB", "0x22", 4, 0), 0);
+    assert_int_equal(restore(path, &b, 0, NULL), WB_OK);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    assert_int_equal(lgetxattr(path, "user.DOSATTRIB", temp, sizeof(temp)), 4);
+    assert_memory_equal(temp, "0x22", 4);
+    free(b.data);
+    testutil_rmtree(dir);
+}
+
+/* An ordinary user restores, with its security descriptor, a file that
+ * belonged to root with mode 0600, over its own 0644 copy: the owner cannot
+ * be given, so the descriptor is stored, and the mode is the descriptor's,
+ * not the old file's. */
+static void test_security_mode_without_chown(void **state)
+{
+    char *dir = temp_dir(), path[4200];
+    struct blob b = { NULL, 0 };
+    uint8_t *sd;
+    size_t sd_size;
+    pid_t pid;
+    int status;
+    struct stat st;
+
+    if (geteuid() != 0)
+    {
+        print_message("not root: cannot switch to another user\n");
+        testutil_rmtree(dir);
+        skip();
+    }
+    assert_int_equal(wb_sd_from_posix(0, 0, 0600, 0, NULL, 0, &sd, &sd_size), WB_OK);
+    append(&b, WB_BACKUP_SECURITY_DATA, WB_STREAM_CONTAINS_SECURITY, NULL, sd, sd_size);
+    append(&b, WB_BACKUP_DATA, 0, NULL, "root's", 6);
+    assert_int_equal(chmod(dir, 0777), 0);
+    snprintf(path, sizeof(path), "%s/file", dir);
+    write_file(path, "mine");
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    assert_int_equal(chmod(path, 0644), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (!pid)
+    {
+        uint32_t ret;
+        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
+        ret = restore(path, &b, WB_SECURITY, NULL);
+        _exit(ret == WB_OK ? 0 : (int)(ret & 0x7f) | 0x80);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_uid, 65534);
+    assert_true(lgetxattr(path, "user.wine.sd", NULL, 0) == (ssize_t)sd_size + 2);
+    free(sd);
+    free(b.data);
+    testutil_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -427,6 +552,8 @@ int main(void)
         cmocka_unit_test(test_replace_keeps_security),
         cmocka_unit_test(test_hard_linked_target_in_place),
         cmocka_unit_test(test_eacces_as_unprivileged_user),
+        cmocka_unit_test(test_temporary_file_is_private),
+        cmocka_unit_test(test_security_mode_without_chown),
     };
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp) setenv("TMPDIR", "/var/tmp", 1);

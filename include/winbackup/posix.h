@@ -91,8 +91,10 @@ uint32_t wb_posix_sink_stage_links(struct wb_posix_sink *sink, int fd);
 uint32_t wb_posix_sink_commit_links(struct wb_posix_sink *sink);
 /* What the stream's security descriptor did to the file so far. */
 #define WB_POSIX_SD_NONE    0   /* none arrived, or security was not asked for */
-#define WB_POSIX_SD_STORED  1   /* kept in user.wine.sd */
+#define WB_POSIX_SD_STORED  1   /* kept in user.wine.sd (owner and mode untouched) */
 #define WB_POSIX_SD_MAPPED  2   /* became the owner, group and mode (by finish()) */
+#define WB_POSIX_SD_MODE    3   /* became the mode; the owner could not be given, so
+                                   the descriptor is kept in user.wine.sd too */
 int wb_posix_sink_security(const struct wb_posix_sink *sink);
 /* Frees the sink; links staged and not committed are removed. */
 void wb_posix_sink_close(struct wb_posix_sink *sink);

@@ -282,17 +282,46 @@ static uint32_t copy_xattr(const char *path, int to, const char *name)
     return ret;
 }
 
-/* RESTORE_REPLACE over a file: what the stream's descriptor did not replace
- * comes from the old file.  Owner and group went over at open (chown clears
- * set-id bits, and deciding IN_PLACE needs to know if it works); the stored
- * descriptor, the ACL and the mode come last, because a read-only mode would
- * stop the restore's own xattr writes. */
-static uint32_t carry_security(struct restore_job *job)
+/* The umask, read without changing it (umask() is process-wide: another
+ * thread could create a file with a wrong one in between). */
+static mode_t current_umask(void)
+{
+    char line[128];
+    unsigned int mask;
+    FILE *status = fopen("/proc/self/status", "re");
+    mode_t ret = 022;
+
+    if (!status) return ret;
+    while (fgets(line, sizeof(line), status))
+        if (sscanf(line, "Umask: %o", &mask) == 1) { ret = mask & 0777; break; }
+    fclose(status);
+    return ret;
+}
+
+/* The temporary file is created 0600: until it is complete, neither other
+ * users nor a leftover after a crash may read what is restored into it.
+ * At the end it gets its mode, unless the stream's descriptor gave one:
+ *  - over a regular file, what the descriptor did not replace comes from
+ *    the old file: the stored descriptor, the POSIX ACL, the mode, and the
+ *    DOS attributes (which the stream does not carry; Windows keeps them
+ *    on a restore too).  Owner and group went over at open (chown clears
+ *    set-id bits, and deciding IN_PLACE needs to know if it works); the
+ *    rest comes last, because a read-only mode would stop the restore's
+ *    own xattr writes;
+ *  - a new file gets 0666 less the umask, as the kernel would give it. */
+static uint32_t finish_mode(struct restore_job *job)
 {
     int applied = wb_posix_sink_security(job->sink);
+    int mode_given = applied == WB_POSIX_SD_MAPPED || applied == WB_POSIX_SD_MODE;
     uint32_t ret;
 
-    if (applied == WB_POSIX_SD_MAPPED) return WB_OK;
+    if (!job->carry)
+    {
+        if (!mode_given && fchmod(job->fd, 0666 & ~current_umask())) return wb_win32_error_from_errno(errno);
+        return WB_OK;
+    }
+    if ((ret = copy_xattr(job->final_path, job->fd, "user.DOSATTRIB"))) return ret;
+    if (mode_given) return WB_OK;
     if (applied == WB_POSIX_SD_NONE && (ret = copy_xattr(job->final_path, job->fd, "user.wine.sd"))) return ret;
     if ((ret = copy_xattr(job->final_path, job->fd, "system.posix_acl_access"))) return ret;
     if (fchmod(job->fd, job->target_st.st_mode & 07777)) return wb_win32_error_from_errno(errno);
@@ -366,10 +395,8 @@ static uint32_t restore_job_open(struct restore_job *job, const char *path, unsi
 
         if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) { status = WB_ERROR_INVALID_NAME; goto failed; }
         if (strlen(base) > 255) { status = WB_ERROR_FILENAME_EXCED_RANGE; goto failed; }
-        /* A new file is created 0666 so that the kernel applies the umask,
-         * as it would for the file itself (no umask() juggling, which is
-         * process-wide and racy).  The name only has to be unused: O_EXCL
-         * guards the race. */
+        /* 0600 until it is complete (finish_mode gives the final mode).
+         * The name only has to be unused: O_EXCL guards the race. */
         for (attempt = 0; attempt < 100; attempt++)
         {
             free(job->temp_path);
@@ -378,7 +405,7 @@ static uint32_t restore_job_open(struct restore_job *job, const char *path, unsi
                 status = WB_ERROR_NOT_ENOUGH_MEMORY;
                 goto failed;
             }
-            job->fd = open(job->temp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            job->fd = open(job->temp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
             if (job->fd >= 0 || errno != EEXIST) break;
         }
         if (job->fd < 0)
@@ -548,7 +575,7 @@ static uint32_t restore_job_commit(struct restore_job *job)
     }
     else
     {
-        if (job->carry && (status = carry_security(job))) goto failed;
+        if (job->mode == RESTORE_REPLACE && (status = finish_mode(job))) goto failed;
         if (!(job->flags & WB_NO_SYNC) && fsync(job->fd) && errno != EINVAL && errno != EBADF)
         {
             status = wb_win32_error_from_errno(errno);

@@ -745,18 +745,17 @@ uint32_t wb_posix_sink_finish(struct wb_posix_sink *sink)
             {
                 uint32_t ret;
                 if (errno != EPERM) return fail(sink, wb_win32_error_from_errno(errno));
-                /* not ours to give away: keep the descriptor instead */
+                /* not ours to give away: keep the descriptor too */
                 if ((ret = store_sd(sink, sink->mapped_sd, sink->mapped_sd_size))) return fail(sink, ret);
-                sink->security = WB_POSIX_SD_STORED;
+                sink->security = WB_POSIX_SD_MODE;
             }
             if (fchmod(sink->fd, sink->mode)) return fail(sink, wb_win32_error_from_errno(errno));
             /* the descriptor is the whole DACL: an ACL carried over from a
              * file this one replaces would add to it */
-            if (sink->security != WB_POSIX_SD_STORED && fremovexattr(sink->fd, "system.posix_acl_access") &&
-                errno != ENODATA && errno != ENOTSUP)
+            if (fremovexattr(sink->fd, "system.posix_acl_access") && errno != ENODATA && errno != ENOTSUP)
                 return fail(sink, wb_win32_error_from_errno(errno));
         }
-        if (sink->security != WB_POSIX_SD_STORED) sink->security = WB_POSIX_SD_MAPPED;
+        if (sink->security != WB_POSIX_SD_MODE) sink->security = WB_POSIX_SD_MAPPED;
     }
     if (sink->data_written && !sink->became_symlink && !(sink->flags & WB_POSIX_NO_SYNC) && fdatasync(sink->fd))
         return fail(sink, wb_win32_error_from_errno(errno));
