@@ -156,6 +156,14 @@ sys.stdout.buffer.write(struct.pack("<IIQI", 4, 0, 1, len(name)) + name + b"z")'
 check "ADS name with '/': ERROR_INVALID_NAME (123)" failed_with $rc 123
 check "hostile stream: no xattr written" [ -z "$(user_xattrs victim)" ]
 
+# ---- xattrs a Windows file cannot hold: left out, said, and the backup restores
+printf 'data' > odd; setfattr -n user.dosattrib -v 1 odd; setfattr -n user.fine -v ok odd
+"$wb" read odd > odd.bkf 2> err.txt; rc=$?
+check "read of a file with user.dosattrib: exit 0, one warning counting 1 left out" \
+    sh -c '[ "$1" -eq 0 ] && [ "$(wc -l < err.txt)" -eq 1 ] && grep -q "1 extended attribute left out" err.txt' _ $rc
+"$wb" write odd2 < odd.bkf 2> err.txt; rc=$?
+check "... and its backup restores, the other EA included" sh -c '[ "$1" -eq 0 ] && [ "$(getfattr --only-values -n user.fine odd2 2>/dev/null)" = ok ]' _ $rc
+
 # ---- durability: the restored file's data is on disk before the rename that
 # publishes it, and the rename is made durable by an fsync of the directory
 if command -v strace >/dev/null 2>&1; then

@@ -26,6 +26,9 @@ extern "C" {
 
 /* Write the backup stream of `path` (not following a final symlink) to out_fd. */
 uint32_t wb_backup_path(const char *path, unsigned int flags, int out_fd);
+/* wb_backup_path that also says how many xattrs of path stayed out of the
+ * stream because a Windows file could not hold them (wb_posix_source_skipped). */
+uint32_t wb_backup_path_report(const char *path, unsigned int flags, int out_fd, unsigned int *skipped);
 
 /* Restore the backup stream read from in_fd onto `path`.  The stream is
  * restored into a temporary file next to `path` that replaces `path` only

@@ -153,6 +153,11 @@ static uint32_t move_range(int in_fd, uint64_t offset, uint64_t length, int out_
 
 uint32_t wb_backup_path(const char *path, unsigned int flags, int out_fd)
 {
+    return wb_backup_path_report(path, flags, out_fd, NULL);
+}
+
+uint32_t wb_backup_path_report(const char *path, unsigned int flags, int out_fd, unsigned int *skipped)
+{
     enum transfer how = TRANSFER_UNKNOWN;
     struct backup_job job;
     uint8_t *buffer;
@@ -167,7 +172,7 @@ uint32_t wb_backup_path(const char *path, unsigned int flags, int out_fd)
     }
     for (;;)
     {
-        uint64_t offset, length, skipped;
+        uint64_t offset, length, moved;
 
         /* headers, names and metadata through the buffer; file ranges moved
          * by the kernel, their bytes never copied into this process */
@@ -183,8 +188,9 @@ uint32_t wb_backup_path(const char *path, unsigned int flags, int out_fd)
         status = move_range(job.fd, offset, length, out_fd, &how);
         if (status == NOT_POSSIBLE) continue;
         if (status) break;
-        if ((status = wb_encoder_seek(job.encoder, length, &skipped))) break;
+        if ((status = wb_encoder_seek(job.encoder, length, &moved))) break;
     }
+    if (skipped) *skipped = wb_posix_source_skipped(job.source);
     backup_job_close(&job);
     free(buffer);
     return status;

@@ -20,10 +20,12 @@
  *    not validate and a user.winbackup.objectid that is not 64 bytes are
  *    ignored (the SD is then synthesized); backing up must not fail on a
  *    foreign xattr.
- *  - user.* xattrs that cannot be EAs (name not a valid EA name, value over
- *    65535 bytes) and named streams whose names cannot be NTFS stream names
- *    are left out; an EA set above WB_MAX_EA_SIZE fails the open with
- *    WB_ERROR_NOT_SUPPORTED rather than being silently truncated.
+ *  - user.* xattrs that cannot be EAs (name not a valid EA name or one of
+ *    the backend's own names in another case, value empty or over 65535
+ *    bytes) and named streams whose names cannot be NTFS stream names are
+ *    left out and counted (wb_posix_source_skipped); an EA set above
+ *    WB_MAX_EA_SIZE fails the open with WB_ERROR_NOT_SUPPORTED rather than
+ *    being silently truncated.
  *  - Symlinks (O_PATH fds): Linux allows no user.* xattrs on them, so only
  *    SECURITY_DATA (synthesized) and REPARSE_DATA are produced.
  */
@@ -252,7 +254,11 @@ static uint32_t plan_xattrs(struct wb_posix_source *source)
         size_t size;
 
         if (strncmp(names[i], "user.", 5) || wbp_ea_name_reserved(ea_name, 0)) continue;
-        if (wb_ea_validate_name(ea_name, strlen(ea_name)))
+        /* an EA name NTFS would refuse, or one that is the backend's own in
+         * another case (user.dosattrib): NTFS compares EA names without
+         * case, so restoring it would overwrite DOSATTRIB (the sink refuses
+         * it); left out and counted, never a backup that cannot restore */
+        if (wb_ea_validate_name(ea_name, strlen(ea_name)) || wbp_ea_name_reserved(ea_name, 1))
         {
             source->skipped++;
             continue;

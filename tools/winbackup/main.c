@@ -57,7 +57,7 @@ static int failed(const char *what, const char *arg, uint32_t status)
 static int cmd_read(int argc, char **argv)
 {
     const char *path = NULL;
-    unsigned int flags = 0;
+    unsigned int flags = 0, skipped = 0;
     uint32_t status;
     int i;
 
@@ -73,7 +73,12 @@ static int cmd_read(int argc, char **argv)
         fprintf(stderr, "winbackup: read: refusing to write a binary stream to a terminal; redirect it\n");
         return 2;
     }
-    if ((status = wb_backup_path(path, flags, STDOUT_FILENO))) return failed("read", path, status);
+    if ((status = wb_backup_path_report(path, flags, STDOUT_FILENO, &skipped))) return failed("read", path, status);
+    /* the stream is complete and valid, but not all the file is in it */
+    if (skipped)
+        fprintf(stderr, "winbackup: read %s: %u extended attribute%s left out: a Windows file cannot hold %s "
+                "(an EA name NTFS refuses or would confuse with the backend's own, or an empty value)\n",
+                path, skipped, skipped == 1 ? "" : "s", skipped == 1 ? "it" : "them");
     return 0;
 }
 
