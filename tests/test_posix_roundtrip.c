@@ -752,6 +752,39 @@ static void test_names_windows_cannot_hold(void **state)
     testutil_rmtree(dir);
 }
 
+/* A regular file with data and a symlink reparse point in user.WINEREPARSE
+ * (what BackupWrite under Wine leaves when it cannot make a symlink): its
+ * backup has REPARSE_DATA before DATA, and restores as it was, data and
+ * reparse data, not as a symlink that would lose the data. */
+static void test_reparse_point_with_data(void **state)
+{
+    char *dir = temp_dir(), path[4200];
+    struct wb_posix_sink_options options = { .path = path };
+    uint8_t *reparse;
+    size_t reparse_size;
+    struct blob b;
+    struct stat st;
+    int src, dst;
+
+    assert_int_equal(wb_reparse_from_symlink("/some/target", &reparse, &reparse_size), WB_OK);
+    assert_true((src = open_in(dir, "src", O_CREAT | O_RDWR)) >= 0);
+    assert_int_equal(write(src, "contents", 8), 8);
+    assert_int_equal(fsetxattr(src, "user.WINEREPARSE", reparse, reparse_size, 0), 0);
+    b = backup(src, 0);
+    snprintf(path, sizeof(path), "%s/dst", dir);
+    assert_true((dst = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0644)) >= 0);
+    assert_int_equal(restore(b.data, b.size, dst, 0, &options), WB_OK);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_same_contents(src, dst);
+    assert_xattr(dst, "user.WINEREPARSE", reparse, reparse_size);
+    free(b.data);
+    free(reparse);
+    close(src);
+    close(dst);
+    testutil_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -765,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_directory),
         cmocka_unit_test(test_sink_refuses),
         cmocka_unit_test(test_names_windows_cannot_hold),
+        cmocka_unit_test(test_reparse_point_with_data),
     };
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp) setenv("TMPDIR", "/var/tmp", 1);

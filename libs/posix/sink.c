@@ -33,11 +33,14 @@
  *                  smaller limits (ext4 without ea_inode: one block) give
  *                  the same error from ENOSPC/E2BIG.
  *  REPARSE_DATA    validated; an IO_REPARSE_TAG_SYMLINK whose target maps to
- *                  POSIX replaces the still-empty regular file at
- *                  options->path by a real symlink (the fd must still be that
- *                  file); anything else is kept in user.WINEREPARSE.  Streams
- *                  that would need xattrs after the file became a symlink are
- *                  dropped (Linux allows no user.* xattrs on symlinks).
+ *                  POSIX makes the file at options->path a real symlink, in
+ *                  finish(), when nothing else was restored into it (no data,
+ *                  no xattrs: Linux allows no user.* xattrs on a symlink);
+ *                  otherwise, and for any other reparse point, the data is
+ *                  kept in user.WINEREPARSE, so nothing of the stream is
+ *                  lost (Wine reads it there).  Readers of Windows' output
+ *                  put REPARSE_DATA before DATA, which is why the decision
+ *                  waits for the end.
  *  OBJECT_ID       exactly 64 bytes, kept in user.winbackup.objectid.
  *  LINK            hard link, see resolve_link().
  *  PROPERTY_DATA, TXFS_DATA, GHOSTED_FILE_EXTENTS and unknown ids are
@@ -88,6 +91,10 @@ struct wb_posix_sink
     char *ads_xattr;                /* user.DosStream.<name>:$DATA */
 
     int data_written;
+    int xattrs_written;             /* an xattr holds something of the stream */
+    uint8_t *reparse;               /* a symlink reparse point waiting for finish() */
+    size_t reparse_size;
+    char *symlink_target;
     int became_symlink;
 
     int security;                   /* WB_POSIX_SD_* */
@@ -169,6 +176,8 @@ void wb_posix_sink_close(struct wb_posix_sink *sink)
     free(sink->buffer);
     free(sink->ads_xattr);
     free(sink->mapped_sd);
+    free(sink->reparse);
+    free(sink->symlink_target);
     free(sink->path);
     free(sink->link_root);
     free(sink);
@@ -194,7 +203,11 @@ static uint32_t write_all(int fd, const void *buffer, size_t size, uint64_t offs
 static uint32_t set_xattr(struct wb_posix_sink *sink, const char *name, const void *value, size_t size,
                           uint32_t unsupported_error)
 {
-    if (!fsetxattr(sink->fd, name, value, size, 0)) return WB_OK;
+    if (!fsetxattr(sink->fd, name, value, size, 0))
+    {
+        sink->xattrs_written = 1;
+        return WB_OK;
+    }
     if (errno == ENOTSUP) return unsupported_error;
     return wb_win32_error_from_errno(errno);
 }
@@ -229,13 +242,12 @@ static uint32_t apply_security(struct wb_posix_sink *sink, const uint8_t *sd, si
     if ((ret = wb_sd_validate(sd, size))) return ret;
     if (wb_sd_to_posix(sd, size, sink->is_dir, &uid, &gid, &mode))
     {
-        if (sink->became_symlink) return WB_OK;
         if (!(ret = store_sd(sink, sd, size))) sink->security = WB_POSIX_SD_STORED;
         return ret;
     }
 
     /* a stale stored descriptor would override the restored one */
-    if (!sink->became_symlink && fremovexattr(sink->fd, WBP_XATTR_SD) && errno != ENODATA &&
+    if (fremovexattr(sink->fd, WBP_XATTR_SD) && errno != ENODATA &&
         errno != ENOTSUP && errno != EOPNOTSUPP)
         return wb_win32_error_from_errno(errno);
     free(sink->mapped_sd);
@@ -311,25 +323,41 @@ static uint32_t make_symlink(struct wb_posix_sink *sink, const char *target)
 static uint32_t apply_reparse(struct wb_posix_sink *sink, const uint8_t *data, size_t size)
 {
     uint32_t ret, tag;
-    struct stat st;
     char *target;
 
     if ((ret = wb_reparse_tag(data, size, &tag))) return ret;
-    if (sink->became_symlink) return WB_ERROR_INVALID_PARAMETER;   /* a second reparse stream */
-    if (tag == WB_IO_REPARSE_TAG_SYMLINK && sink->path && !sink->is_dir && !sink->data_written &&
-        !fstat(sink->fd, &st) && !st.st_size)
+    if (sink->reparse) return WB_ERROR_INVALID_PARAMETER;   /* a second reparse stream */
+    if (tag == WB_IO_REPARSE_TAG_SYMLINK && sink->path && !sink->is_dir)
     {
         ret = wb_reparse_to_symlink(data, size, &target);
         if (!ret)
         {
-            ret = make_symlink(sink, target);
-            free(target);
-            return ret;
+            /* finish() decides: a symlink, or the raw data in the xattr */
+            if (!(sink->reparse = malloc(size)))
+            {
+                free(target);
+                return WB_ERROR_NOT_ENOUGH_MEMORY;
+            }
+            memcpy(sink->reparse, data, size);
+            sink->reparse_size = size;
+            sink->symlink_target = target;
+            return WB_OK;
         }
         if (ret != WB_ERROR_NOT_SUPPORTED) return ret;
         /* a target Linux cannot express (other drive): keep the raw data */
     }
     return set_xattr(sink, WBP_XATTR_REPARSE, data, size, WB_ERROR_NOT_SUPPORTED);
+}
+
+/* The symlink reparse point kept for the end: a real symlink when the
+ * file is still empty and bare, else its data in user.WINEREPARSE. */
+static uint32_t finish_reparse(struct wb_posix_sink *sink)
+{
+    struct stat st;
+
+    if (!sink->data_written && !sink->xattrs_written && !fstat(sink->fd, &st) && !st.st_size)
+        return make_symlink(sink, sink->symlink_target);
+    return set_xattr(sink, WBP_XATTR_REPARSE, sink->reparse, sink->reparse_size, WB_ERROR_NOT_SUPPORTED);
 }
 
 /*
@@ -600,13 +628,13 @@ static uint32_t sink_begin(void *opaque, const struct wb_sink_stream *stream)
     switch (stream->id)
     {
     case WB_BACKUP_DATA:
-        if (sink->is_dir || sink->became_symlink) return fail(sink, WB_ERROR_ACCESS_DENIED);
+        if (sink->is_dir) return fail(sink, WB_ERROR_ACCESS_DENIED);
         sink->data_written = 1;
         if ((stream->attributes & WB_STREAM_SPARSE_ATTRIBUTE) && ftruncate(sink->fd, 0))
             return fail(sink, wb_win32_error_from_errno(errno));
         break;
     case WB_BACKUP_SPARSE_BLOCK:
-        if (sink->is_dir || sink->became_symlink) return fail(sink, WB_ERROR_ACCESS_DENIED);
+        if (sink->is_dir) return fail(sink, WB_ERROR_ACCESS_DENIED);
         sink->data_written = 1;
         if (!stream->data_size && ftruncate(sink->fd, stream->sparse_offset))
             ret = wb_win32_error_from_errno(errno);
@@ -616,8 +644,6 @@ static uint32_t sink_begin(void *opaque, const struct wb_sink_stream *stream)
         break;
     case WB_BACKUP_EA_DATA:
     case WB_BACKUP_OBJECT_ID:
-        if (sink->became_symlink) sink->ignore = 1;
-        break;
     case WB_BACKUP_REPARSE_DATA:
     case WB_BACKUP_LINK:
         break;
@@ -626,7 +652,6 @@ static uint32_t sink_begin(void *opaque, const struct wb_sink_stream *stream)
         char *name;
         size_t len;
 
-        if (sink->became_symlink) { sink->ignore = 1; break; }
         if (!stream->name || !stream->name_chars) return fail(sink, WB_ERROR_INVALID_NAME);
         if ((ret = wb_utf16_to_utf8(stream->name, stream->name_chars, &name, &len))) return fail(sink, ret);
         if (memchr(name, 0, len) || strchr(name, '/') || strchr(name, ':')) ret = WB_ERROR_INVALID_NAME;
@@ -729,6 +754,13 @@ uint32_t wb_posix_sink_finish(struct wb_posix_sink *sink)
     if (!sink) return WB_ERROR_INVALID_PARAMETER;
     if (sink->first_error) return sink->first_error;
     if (sink->in_stream) return fail(sink, WB_ERROR_INVALID_DATA);   /* stream cut short */
+    if (sink->reparse)
+    {
+        uint32_t ret = finish_reparse(sink);
+        free(sink->reparse);
+        sink->reparse = NULL;
+        if (ret) return fail(sink, ret);
+    }
     if (sink->owner_pending)
     {
         sink->owner_pending = 0;
