@@ -156,6 +156,19 @@ sys.stdout.buffer.write(struct.pack("<IIQI", 4, 0, 1, len(name)) + name + b"z")'
 check "ADS name with '/': ERROR_INVALID_NAME (123)" failed_with $rc 123
 check "hostile stream: no xattr written" [ -z "$(user_xattrs victim)" ]
 
+# ---- hard links: only below --link-root (which may be relative)
+python3 -c '
+import struct, sys
+path = "C:\\linked\0".encode("utf-16-le")
+sys.stdout.buffer.write(struct.pack("<IIQI", 1, 0, 2, 0) + b"hi" + struct.pack("<IIQI", 5, 0, len(path), 0) + path)' > link.bkf
+"$wb" write linktarget < link.bkf 2> err.txt; rc=$?
+check "a stream with a hard link and no --link-root: exit 1, ERROR_PRIVILEGE_NOT_HELD (1314) and a hint" \
+    sh -c '[ "$1" -eq 1 ] && grep -q "(Win32 error 1314)$" err.txt && grep -q -- "--link-root" err.txt && [ ! -e linktarget ]' _ $rc
+mkdir -p lroot
+(cd lroot && "$wb" write ../linktarget --link-root . < ../link.bkf); rc=$?
+check "--link-root . (relative): the link is made below it" \
+    sh -c '[ "$1" -eq 0 ] && [ "$(cat lroot/linked)" = hi ] && [ lroot/linked -ef linktarget ]' _ $rc
+
 # ---- xattrs a Windows file cannot hold: left out, said, and the backup restores
 printf 'data' > odd; setfattr -n user.dosattrib -v 1 odd; setfattr -n user.fine -v ok odd
 "$wb" read odd > odd.bkf 2> err.txt; rc=$?

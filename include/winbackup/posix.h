@@ -74,8 +74,8 @@ struct wb_posix_sink_options
 /* recorded and checked, made only by wb_posix_sink_stage_links and
  * wb_posix_sink_commit_links, so a restore that fails leaves none behind */
 #define WB_POSIX_LINK_DEFERRED  1u
-/* refused with WB_ERROR_ACCESS_DENIED (a stream from elsewhere may not
- * place names anywhere on this system) */
+/* refused with WB_ERROR_PRIVILEGE_NOT_HELD: a stream from elsewhere may not
+ * place names anywhere on this system unless the caller says where */
 #define WB_POSIX_LINK_REFUSED   2u
 
 /* fd: the file or directory to restore onto. */

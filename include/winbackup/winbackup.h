@@ -38,7 +38,7 @@ uint32_t wb_backup_path_report(const char *path, unsigned int flags, int out_fd,
  * security descriptor (WB_SECURITY) replaces them; one with other hard links
  * (or whose owner the caller cannot give to a new file) is rewritten in
  * place after the whole stream was checked, so that its links stay one file.
- * BACKUP_LINK streams: refused (WB_ERROR_ACCESS_DENIED) without link_root;
+ * BACKUP_LINK streams: refused (WB_ERROR_PRIVILEGE_NOT_HELD) without link_root;
  * with it, the links are made below link_root (see wb_posix_sink_options),
  * replacing existing names, and only once everything else succeeded. */
 uint32_t wb_restore_path(const char *path, unsigned int flags, const char *link_root, int in_fd);

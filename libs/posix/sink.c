@@ -533,7 +533,7 @@ static uint32_t apply_link(struct wb_posix_sink *sink, const uint8_t *payload, s
     switch (sink->link_mode)
     {
     case WB_POSIX_LINK_DEFERRED: return defer_link(sink, payload, size);
-    case WB_POSIX_LINK_REFUSED: return WB_ERROR_ACCESS_DENIED;
+    case WB_POSIX_LINK_REFUSED: return WB_ERROR_PRIVILEGE_NOT_HELD;
     default: return make_link(sink, payload, size);
     }
 }

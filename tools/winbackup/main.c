@@ -84,6 +84,7 @@ static int cmd_read(int argc, char **argv)
 
 static int cmd_write(int argc, char **argv)
 {
+    char *root = NULL;
     const char *path = NULL, *link_root = NULL;
     unsigned int flags = 0;
     uint32_t status;
@@ -97,11 +98,17 @@ static int cmd_write(int argc, char **argv)
         else return usage();
     }
     if (!path) return usage();
-    if ((status = wb_restore_path(path, flags, link_root, STDIN_FILENO)))
+    /* the library takes an absolute link root; a relative one is the user's
+     * current directory's */
+    if (link_root && !(root = realpath(link_root, NULL)))
+        return failed("write --link-root", link_root, wb_win32_error_from_errno(errno));
+    status = wb_restore_path(path, flags, root, STDIN_FILENO);
+    free(root);
+    if (status)
     {
         failed("write", path, status);
-        if (status == WB_ERROR_ACCESS_DENIED && !link_root)
-            fprintf(stderr, "winbackup: write: a stream with hard links (BACKUP_LINK) is restored only with --link-root DIR\n");
+        if (status == WB_ERROR_PRIVILEGE_NOT_HELD && !link_root)
+            fprintf(stderr, "winbackup: write: the stream has hard links (BACKUP_LINK): give --link-root DIR to place them\n");
         return 1;
     }
     return 0;
