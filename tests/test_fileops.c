@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include "testutil.h"
@@ -543,6 +544,154 @@ static void test_security_mode_without_chown(void **state)
     testutil_rmtree(dir);
 }
 
+/* A BACKUP_LINK onto an existing directory fails before the destination
+ * changes (the check comes when the link is staged, before the rename). */
+static void test_link_onto_directory_changes_nothing(void **state)
+{
+    char *dir = temp_dir(), target[4200], root[4200];
+    struct blob b = { NULL, 0 };
+
+    snprintf(target, sizeof(target), "%s/target", dir);
+    snprintf(root, sizeof(root), "%s/root", dir);
+    write_file(target, "old");
+    assert_int_equal(mkdir(root, 0755), 0);
+    snprintf(root, sizeof(root), "%s/root/adir", dir);
+    assert_int_equal(mkdir(root, 0755), 0);
+    snprintf(root, sizeof(root), "%s/root", dir);
+    append(&b, WB_BACKUP_DATA, 0, NULL, "new", 3);
+    append_link(&b, "C:\\adir");
+    assert_int_equal(restore(target, &b, 0, root), WB_ERROR_ACCESS_DENIED);
+    assert_file_is(target, "old");
+    free(b.data);
+    testutil_rmtree(dir);
+}
+
+/* A directory is restored in place, but only after the whole stream was
+ * checked: a stream cut short changes none of its xattrs. */
+static void test_directory_restore_is_checked_first(void **state)
+{
+    char *dir = temp_dir(), path[4200], value[16];
+    struct blob b = { NULL, 0 };
+
+    snprintf(path, sizeof(path), "%s/adir", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    assert_int_equal(setxattr(path, "user.keep", "orig", 4, 0), 0);
+    append_ea(&b, "keep", "CHANGED");
+    append(&b, WB_BACKUP_ALTERNATE_DATA, 0, ":s:$DATA", "xyz", 3);
+    b.size -= 1;
+    assert_int_equal(restore(path, &b, 0, NULL), WB_ERROR_HANDLE_EOF);
+    assert_int_equal(lgetxattr(path, "user.keep", value, sizeof(value)), 4);
+    assert_memory_equal(value, "orig", 4);
+    assert_int_equal(lgetxattr(path, "user.DosStream.s:$DATA", NULL, 0), -1);
+    /* complete: applied */
+    b.size += 1;
+    assert_int_equal(restore(path, &b, 0, NULL), WB_OK);
+    assert_int_equal(lgetxattr(path, "user.keep", value, sizeof(value)), 7);
+    assert_memory_equal(value, "CHANGED", 7);
+    assert_int_equal(other_entries(dir, (const char *[]){ "adir", NULL }), 0);
+    free(b.data);
+    testutil_rmtree(dir);
+}
+
+/* Restoring over a hard-linked file on a nearly full file system: the
+ * checked copy's space goes back first and the growth is reserved before
+ * the first byte changes, so what fits is restored and what does not leaves
+ * the file as it was.  Needs root (a 4 MiB tmpfs). */
+static void test_in_place_on_a_full_disk(void **state)
+{
+    char *dir = temp_dir(), mnt[4200], path[4300], other[4300];
+    struct blob b = { NULL, 0 };
+    static uint8_t big[3 << 20];
+    struct stat st;
+
+    snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+    assert_int_equal(mkdir(mnt, 0755), 0);
+    if (geteuid() != 0 || mount("wbtest", mnt, "tmpfs", 0, "size=4m"))
+    {
+        print_message("cannot mount a tmpfs here (not root?)\n");
+        testutil_rmtree(dir);
+        skip();
+    }
+    snprintf(path, sizeof(path), "%s/file", mnt);
+    snprintf(other, sizeof(other), "%s/other", mnt);
+    memset(big, 'o', 1 << 20);
+    {
+        int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, big, 1 << 20), 1 << 20);
+        close(fd);
+    }
+    assert_int_equal(link(path, other), 0);
+
+    /* 1.4 MiB: the copy (1.4) and the stream's bytes (1.4) fit beside the
+     * 1 MiB file, and after the copy's space goes back so does the growth */
+    memset(big, 'n', sizeof(big));
+    append(&b, WB_BACKUP_DATA, 0, NULL, big, 1400 << 10);
+    assert_int_equal(restore(path, &b, 0, NULL), WB_OK);
+    assert_int_equal(stat(other, &st), 0);
+    assert_int_equal(st.st_size, 1400 << 10);
+    assert_int_equal(st.st_nlink, 2);
+
+    /* 2.5 MiB: the stream's bytes and the copy do not both fit, so the
+     * file stays as it was */
+    free(b.data);
+    b.data = NULL;
+    b.size = 0;
+    append(&b, WB_BACKUP_DATA, 0, NULL, big, 2560 << 10);
+    assert_int_equal(restore(path, &b, 0, NULL), WB_ERROR_DISK_FULL);
+    assert_int_equal(stat(other, &st), 0);
+    assert_int_equal(st.st_size, 1400 << 10);
+    {
+        char first;
+        int fd = open(other, O_RDONLY | O_CLOEXEC);
+        assert_int_equal(read(fd, &first, 1), 1);
+        assert_int_equal(first, 'n');
+        close(fd);
+    }
+    assert_int_equal(umount(mnt), 0);
+    free(b.data);
+    testutil_rmtree(dir);
+}
+
+/* A user may restore over its own file in a directory it may not write
+ * (where no temporary file can go): in place, the check made in $TMPDIR. */
+static void test_own_file_in_a_read_only_directory(void **state)
+{
+    char *dir = temp_dir(), sub[4200], path[4300];
+    struct blob b = { NULL, 0 };
+    pid_t pid;
+    int status;
+
+    if (geteuid() != 0)
+    {
+        print_message("not root: cannot switch to another user\n");
+        testutil_rmtree(dir);
+        skip();
+    }
+    assert_int_equal(chmod(dir, 0755), 0);
+    snprintf(sub, sizeof(sub), "%s/ro", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(path, sizeof(path), "%s/file", sub);
+    write_file(path, "old contents");
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    append(&b, WB_BACKUP_DATA, 0, NULL, "new", 3);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (!pid)
+    {
+        uint32_t ret;
+        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
+        ret = restore(path, &b, 0, NULL);
+        _exit(ret == WB_OK ? 0 : (int)(ret & 0x7f) | 0x80);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_file_is(path, "new");
+    free(b.data);
+    testutil_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -554,6 +703,10 @@ int main(void)
         cmocka_unit_test(test_eacces_as_unprivileged_user),
         cmocka_unit_test(test_temporary_file_is_private),
         cmocka_unit_test(test_security_mode_without_chown),
+        cmocka_unit_test(test_link_onto_directory_changes_nothing),
+        cmocka_unit_test(test_directory_restore_is_checked_first),
+        cmocka_unit_test(test_in_place_on_a_full_disk),
+        cmocka_unit_test(test_own_file_in_a_read_only_directory),
     };
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp) setenv("TMPDIR", "/var/tmp", 1);

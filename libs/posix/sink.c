@@ -505,6 +505,17 @@ static uint32_t make_link(struct wb_posix_sink *sink, const uint8_t *payload, si
     return ret;
 }
 
+/* Whether the file at dirfd/name, if any, may be replaced by a hard link:
+ * never a directory (rename() would fail only at commit, after the
+ * restore already changed the destination). */
+static uint32_t check_link_name(int dirfd, const char *name)
+{
+    struct stat st;
+
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) return errno == ENOENT ? WB_OK : wb_win32_error_from_errno(errno);
+    return S_ISDIR(st.st_mode) ? WB_ERROR_ACCESS_DENIED : WB_OK;
+}
+
 /* WB_POSIX_LINK_DEFERRED: check the path now, keep the payload for later. */
 static uint32_t defer_link(struct wb_posix_sink *sink, const uint8_t *payload, size_t size)
 {
@@ -513,9 +524,12 @@ static uint32_t defer_link(struct wb_posix_sink *sink, const uint8_t *payload, s
     char *name;
     int dirfd;
 
+    if (sink->is_dir) return WB_ERROR_ACCESS_DENIED;   /* no hard links to directories */
     if ((ret = resolve_link(sink, payload, size, &dirfd, &name))) return ret;
+    ret = check_link_name(dirfd, name);
     close(dirfd);
     free(name);
+    if (ret) return ret;
     if (!(grown = realloc(sink->links, (sink->link_count + 1) * sizeof(*grown)))) return WB_ERROR_NOT_ENOUGH_MEMORY;
     sink->links = grown;
     link = &sink->links[sink->link_count];
@@ -566,6 +580,7 @@ uint32_t wb_posix_sink_stage_links(struct wb_posix_sink *sink, int fd)
         struct deferred_link *link = &sink->links[i];
         if (link->temp) continue;
         ret = resolve_link(sink, link->payload, link->size, &link->dirfd, &link->name);
+        if (!ret) ret = check_link_name(link->dirfd, link->name);
         if (!ret) ret = link_temp(fd, link->dirfd, &link->temp);
     }
     if (ret) unstage_links(sink);
