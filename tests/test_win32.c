@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include "winbackup/win32.h"
+#include "winbackup/metadata.h"
 #include "winbackup/winbackup.h"
 
 struct fixture
@@ -310,6 +311,49 @@ static void test_seek_while_writing(void **state)
     close(fd);
 }
 
+/* A context keeps its own descriptor: once the handle is closed the calls
+ * fail with ERROR_INVALID_HANDLE, and a file that gets the old descriptor
+ * number is never written, nor its mode changed by the final abort. */
+static void test_context_after_close(void **state)
+{
+    struct fixture *fx = *state;
+    static const BYTE header[20] = { 0x01,0,0,0, 0,0,0,0, 10,0,0,0,0,0,0,0, 0,0,0,0 };
+    char other_path[4300], content[16] = { 0 };
+    HANDLE file = open_handle(fx->path, O_RDWR | O_TRUNC);
+    LPVOID context = NULL;
+    DWORD written;
+    struct stat st;
+    int fd, other;
+
+    uint8_t *sd, sd_header[20] = { 0x03, 0, 0, 0, 0x02 };
+    size_t sd_size;
+
+    /* a descriptor that maps onto mode 0777: applied by the final abort */
+    assert_int_equal(wb_sd_from_posix(getuid(), getgid(), 0777, 0, NULL, 0, &sd, &sd_size), WB_OK);
+    memcpy(sd_header + 8, &sd_size, 4);
+    fd = wb_fd_from_handle(file);
+    assert_true(BackupWrite(file, sd_header, sizeof(sd_header), &written, FALSE, TRUE, &context));
+    assert_true(BackupWrite(file, sd, sd_size, &written, FALSE, TRUE, &context));
+    free(sd);
+    assert_true(BackupWrite(file, (BYTE *)header, sizeof(header), &written, FALSE, TRUE, &context));
+    assert_true(BackupWrite(file, (BYTE *)"abcdefghij", 10, &written, FALSE, TRUE, &context));
+    assert_true(CloseHandle(file));
+    snprintf(other_path, sizeof(other_path), "%s/other", fx->dir);
+    other = open(other_path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    assert_int_equal(other, fd);                /* the number is taken again */
+    assert_int_equal(write(other, "unrelated", 9), 9);
+    SetLastError(0xdeadbeef);
+    assert_false(BackupWrite(file, (BYTE *)header, sizeof(header), &written, FALSE, TRUE, &context));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    BackupWrite(file, NULL, 0, &written, TRUE, TRUE, &context);
+    assert_null(context);
+    assert_int_equal(pread(other, content, sizeof(content), 0), 9);
+    assert_memory_equal(content, "unrelated", 9);
+    assert_int_equal(fstat(other, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    close(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -321,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_like_the_kb_sample, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seek_while_writing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_context_after_close, setup, teardown),
     };
     return cmocka_run_group_tests_name("win32", tests, NULL, NULL);
 }

@@ -118,6 +118,8 @@ BOOL WINAPI CloseHandle(HANDLE handle)
 struct backup_context
 {
     uint32_t magic;
+    int fd;             /* a dup of the handle's descriptor: a descriptor number
+                         * reused after CloseHandle never reaches the restore */
     struct wb_posix_source *source;
     struct wb_encoder *encoder;
     struct wb_posix_sink *sink;
@@ -127,12 +129,33 @@ struct backup_context
 static void free_context(struct backup_context *context)
 {
     if (!context) return;
+    if (context->fd >= 0) close(context->fd);
     wb_encoder_free(context->encoder);
     if (context->source) wb_posix_source_close(context->source);
     wb_decoder_free(context->decoder);
     if (context->sink) wb_posix_sink_close(context->sink);
     context->magic = 0;
     free(context);
+}
+
+/* A context of a kind, on its own dup of fd (F_DUPFD_CLOEXEC). */
+static struct backup_context *new_context(uint32_t magic, int fd, uint32_t *status)
+{
+    struct backup_context *ctx = calloc(1, sizeof(*ctx));
+
+    if (!ctx)
+    {
+        *status = ERROR_NOT_ENOUGH_MEMORY;
+        return NULL;
+    }
+    ctx->magic = magic;
+    if ((ctx->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+    {
+        *status = wb_win32_error_from_errno(errno);
+        free(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 /* Descriptor checks shared by both directions: a valid handle, no O_DIRECT
@@ -182,9 +205,8 @@ BOOL WINAPI BackupRead(HANDLE file, LPBYTE buffer, DWORD count, LPDWORD read, BO
 
     if (!ctx)
     {
-        if (!(ctx = calloc(1, sizeof(*ctx)))) return fail(ERROR_NOT_ENOUGH_MEMORY);
-        ctx->magic = READ_CONTEXT_MAGIC;
-        if ((status = wb_posix_source_open(fd, security ? WB_POSIX_SECURITY : 0, &ctx->source)))
+        if (!(ctx = new_context(READ_CONTEXT_MAGIC, fd, &status))) return fail(status);
+        if ((status = wb_posix_source_open(ctx->fd, security ? WB_POSIX_SECURITY : 0, &ctx->source)))
         {
             free_context(ctx);
             return fail(status);
@@ -269,9 +291,8 @@ BOOL WINAPI BackupWrite(HANDLE file, LPBYTE buffer, DWORD count, LPDWORD written
 
     if (!ctx)
     {
-        if (!(ctx = calloc(1, sizeof(*ctx)))) return fail(ERROR_NOT_ENOUGH_MEMORY);
-        ctx->magic = WRITE_CONTEXT_MAGIC;
-        if ((status = wb_posix_sink_open(fd, security ? WB_POSIX_SECURITY : 0, NULL, &ctx->sink)))
+        if (!(ctx = new_context(WRITE_CONTEXT_MAGIC, fd, &status))) return fail(status);
+        if ((status = wb_posix_sink_open(ctx->fd, security ? WB_POSIX_SECURITY : 0, NULL, &ctx->sink)))
         {
             free_context(ctx);
             return fail(status);
