@@ -1082,6 +1082,72 @@ done:
     delete_test_file( path );
 }
 
+/* The link's path is a Win32 path like any other: "." and ".." segments
+ * and a trailing period are normalized as CreateHardLink would. */
+static void test_BackupWrite_link_path_normalized(void)
+{
+    static const WCHAR *const forms[] = { L"sub\\..\\norm-dotdot.bin", L"sub\\.\\norm-dot.bin", L"norm-trailing.bin." };
+    static const WCHAR *const results[] = { L"norm-dotdot.bin", L"sub\\norm-dot.bin", L"norm-trailing.bin" };
+    WCHAR path[MAX_PATH], sub[MAX_PATH], link[MAX_PATH], result[MAX_PATH];
+    BYTE stream[2 * MAX_PATH + 64];
+    DWORD size, pos, error, i;
+    HANDLE file;
+
+    make_path( path, L"norm-source.bin" );
+    make_path( sub, L"sub" );
+    create_test_file( path, (const BYTE *)"data", 4 );
+    CreateDirectoryW( sub, NULL );
+    for (i = 0; i < ARRAY_SIZE(forms); i++)
+    {
+        winetest_push_context( "%s", debugstr_w(forms[i]) );
+        make_path( link, forms[i] );
+        size = append_stream( stream, 0, BACKUP_LINK, 0, NULL, link, (wcslen( link ) + 1) * sizeof(WCHAR) );
+        file = open_file( path, FILE_WRITE_ATTRIBUTES, 0 );
+        pos = backup_write_chunks( file, stream, size, size, FALSE, &error );
+        CloseHandle( file );
+        todo_wine_if(write_stub) ok( pos == size, "stopped at %lu of %lu, error %lu\n", pos, size, error );
+        make_path( result, results[i] );
+        if (pos == size)
+        {
+            ok( GetFileAttributesW( result ) != INVALID_FILE_ATTRIBUTES, "no %s\n", debugstr_w(result) );
+            DeleteFileW( result );
+        }
+        winetest_pop_context();
+    }
+    RemoveDirectoryW( sub );
+    delete_test_file( path );
+}
+
+/* Every call works on the handle it is given: once it is closed, BackupRead
+ * fails with ERROR_INVALID_HANDLE, as ReadFile on it would. */
+static void test_BackupRead_after_close(void)
+{
+    BYTE data[100], buffer[64];
+    void *context = NULL;
+    WCHAR path[MAX_PATH];
+    DWORD read;
+    HANDLE file;
+    BOOL ret;
+
+    fill_pattern( data, sizeof(data), 14 );
+    make_path( path, L"after-close.bin" );
+    create_test_file( path, data, sizeof(data) );
+    file = open_file( path, GENERIC_READ, 0 );
+    ret = BackupRead( file, buffer, 30, &read, FALSE, FALSE, &context );
+    todo_wine_if(read_stub) ok( ret, "BackupRead failed, error %lu\n", GetLastError() );
+    CloseHandle( file );
+    if (ret)
+    {
+        read = 0xdeadbeef;
+        SetLastError( 0xdeadbeef );
+        ret = BackupRead( file, buffer, sizeof(buffer), &read, FALSE, FALSE, &context );
+        ok( !ret && GetLastError() == ERROR_INVALID_HANDLE, "got ret %d, read %lu, error %lu\n", ret, read,
+            GetLastError() );
+        BackupRead( NULL, NULL, 0, &read, TRUE, FALSE, &context );
+    }
+    delete_test_file( path );
+}
+
 /* A descriptor cannot be read without READ_CONTROL ([MS-DTYP]: reading the
  * owner, group and DACL needs it), so BackupRead with bProcessSecurity on
  * such a handle fails.  Whether Windows fails the call or leaves the stream
@@ -1712,6 +1778,8 @@ START_TEST(backup)
     test_BackupWrite_sparse_contexts();
     test_BackupWrite_link();
     test_BackupWrite_link_kb_sample();
+    test_BackupWrite_link_path_normalized();
+    test_BackupRead_after_close();
     test_BackupRead_security_needs_read_control();
     test_BackupWrite_seek();
     test_ea_round_trip();

@@ -141,6 +141,20 @@ static BOOL check_file_handle( HANDLE file, BOOL write, BOOL security, ACCESS_MA
     return TRUE;
 }
 
+#ifdef WINBACKUP_OUT_OF_TREE
+/* The Unix side works on its own dup of the handle's fd; the handle must
+ * still be open for every call, as the NT path needs it for every read. */
+static BOOL handle_is_open( HANDLE file )
+{
+    FILE_MODE_INFORMATION mode;
+    IO_STATUS_BLOCK io;
+    NTSTATUS status = NtQueryInformationFile( file, &io, &mode, sizeof(mode), FileModeInformation );
+
+    if (status == STATUS_OBJECT_TYPE_MISMATCH) status = STATUS_INVALID_HANDLE;
+    return set_ntstatus( status );
+}
+#endif
+
 static void free_context( struct backup_context *ctx, DWORD *error )
 {
     *error = 0;
@@ -292,7 +306,9 @@ BOOL WINAPI BackupRead( HANDLE file, LPBYTE buffer, DWORD count, LPDWORD read,
     if (ctx->unix_state)
     {
         struct backup_io_params params = { ctx->unix_state, (UINT_PTR)buffer, count };
-        NTSTATUS status = WINE_UNIX_CALL( unix_backup_read, &params );
+        NTSTATUS status;
+        if (!handle_is_open( file )) return FALSE;
+        status = WINE_UNIX_CALL( unix_backup_read, &params );
         if (status) return set_ntstatus( status );
         *read = params.done;
         error = params.error;
@@ -339,7 +355,9 @@ BOOL WINAPI BackupSeek( HANDLE file, DWORD seek_low, DWORD seek_high, LPDWORD se
     if (ctx->unix_state)
     {
         struct backup_seek_params params = { ctx->unix_state, distance };
-        NTSTATUS status = WINE_UNIX_CALL( unix_backup_seek, &params );
+        NTSTATUS status;
+        if (!handle_is_open( file )) return FALSE;
+        status = WINE_UNIX_CALL( unix_backup_seek, &params );
         if (status) return set_ntstatus( status );
         skipped = params.skipped;
         error = params.error;
@@ -394,7 +412,9 @@ BOOL WINAPI BackupWrite( HANDLE file, LPBYTE buffer, DWORD count, LPDWORD writte
     if (ctx->unix_state)
     {
         struct backup_io_params params = { ctx->unix_state, (UINT_PTR)buffer, count };
-        NTSTATUS status = WINE_UNIX_CALL( unix_backup_write, &params );
+        NTSTATUS status;
+        if (!handle_is_open( file )) return FALSE;
+        status = WINE_UNIX_CALL( unix_backup_write, &params );
         if (status) return set_ntstatus( status );
         error = params.error;
     }

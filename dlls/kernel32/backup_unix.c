@@ -69,32 +69,82 @@ static void free_backup( struct unix_backup *backup )
     free( backup );
 }
 
-/* The NT name of a link payload: "X:\\...", "\\??\\...", "\\\\?\\..." or a UNC
- * "\\\\server\\share\\..." path.  Relative paths are refused (UNVERIFIED whether
- * Windows resolves them against the current directory). */
+/* Win32 path normalization of what follows the root of a path, as
+ * RtlDosPathNameToNtPathName does it for the NT side ("File path formats on
+ * Windows systems"): '/' is a separator, runs of separators are one, "."
+ * segments go, ".." takes the segment before it (never the root), a segment
+ * ending in a single period loses it, and the last segment loses all its
+ * trailing periods and spaces.  Appends to out at *pos. */
+static void normalize_win32( const uint16_t *path, uint32_t chars, uint16_t *out, uint32_t *pos )
+{
+    uint32_t base = *pos, start, end, i = 0, len;
+
+    while (i < chars)
+    {
+        while (i < chars && (path[i] == '\\' || path[i] == '/')) i++;
+        start = i;
+        while (i < chars && path[i] != '\\' && path[i] != '/') i++;
+        end = i;
+        len = end - start;
+        if (!len || (len == 1 && path[start] == '.')) continue;
+        if (len == 2 && path[start] == '.' && path[start + 1] == '.')
+        {
+            while (*pos > base && out[*pos - 1] != '\\') (*pos)--;   /* the segment before */
+            if (*pos > base) (*pos)--;                                 /* and its separator */
+            continue;
+        }
+        if (i >= chars)   /* the last segment, no separator after it */
+            while (len && (path[start + len - 1] == '.' || path[start + len - 1] == ' ')) len--;
+        else if (len >= 2 && path[start + len - 1] == '.' && path[start + len - 2] != '.') len--;
+        if (!len) continue;
+        if (*pos > base) out[(*pos)++] = '\\';
+        memcpy( out + *pos, path + start, len * sizeof(*out) );
+        *pos += len;
+    }
+    if (chars && (path[chars - 1] == '\\' || path[chars - 1] == '/') && *pos > base) out[(*pos)++] = '\\';
+}
+
+/* The NT name of a link payload: "X:\\...", "\\??\\...", "\\\\?\\...",
+ * "\\\\.\\..." or a UNC "\\\\server\\share\\..." path; all but the "\\??\\" and
+ * "\\\\?\\" forms normalized as Win32 does.  Relative paths are refused
+ * (UNVERIFIED whether Windows resolves them against the current directory). */
 static uint32_t link_nt_name( const uint16_t *path, uint32_t chars, uint16_t *out, uint32_t *out_chars )
 {
     static const uint16_t prefix[] = { '\\', '?', '?', '\\' };
-    uint32_t skip, extra = 4, pos = 0, i;
-
-    if (chars >= 3 && path[1] == ':' && path[2] == '\\' &&
-        ((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z')) skip = 0;
-    else if (chars >= 4 && path[0] == '\\' && path[1] == '?' && path[2] == '?' && path[3] == '\\') skip = 4;
-    else if (chars >= 4 && path[0] == '\\' && path[1] == '\\' && (path[2] == '?' || path[2] == '.') &&
-             path[3] == '\\') skip = 4;
-    else if (chars >= 3 && path[0] == '\\' && path[1] == '\\' && path[2] != '\\')
-    {
-        skip = 2;   /* \\server\share -> \??\UNC\server\share */
-        extra = 8;
-    }
-    else return WB_ERROR_INVALID_NAME;
+    uint32_t pos = 0, i;
 
     for (i = 0; i < 4; i++) out[pos++] = prefix[i];
-    if (extra == 8)
+    if (chars >= 3 && path[1] == ':' && (path[2] == '\\' || path[2] == '/') &&
+        ((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z'))
     {
-        out[pos++] = 'U'; out[pos++] = 'N'; out[pos++] = 'C'; out[pos++] = '\\';
+        out[pos++] = path[0];
+        out[pos++] = ':';
+        out[pos++] = '\\';
+        normalize_win32( path + 3, chars - 3, out, &pos );
     }
-    for (i = skip; i < chars; i++) out[pos++] = path[i];
+    else if (chars >= 4 && path[0] == '\\' && ((path[1] == '?' && path[2] == '?') || (path[1] == '\\' && path[2] == '?')) &&
+             path[3] == '\\')
+    {
+        for (i = 4; i < chars; i++) out[pos++] = path[i];   /* taken as it is, as Windows does */
+    }
+    else if (chars >= 4 && path[0] == '\\' && path[1] == '\\' && path[2] == '.' && path[3] == '\\')
+        normalize_win32( path + 4, chars - 4, out, &pos );
+    else if (chars >= 3 && (path[0] == '\\' || path[0] == '/') && (path[1] == '\\' || path[1] == '/') &&
+             path[2] != '\\' && path[2] != '/')
+    {
+        /* \\server\share -> \??\UNC\server\share, which ".." does not climb above */
+        uint32_t root = 2, segments = 0;
+        while (root < chars && segments < 2)
+        {
+            if (path[root] == '\\' || path[root] == '/') segments++;
+            if (segments < 2) root++;
+        }
+        out[pos++] = 'U'; out[pos++] = 'N'; out[pos++] = 'C'; out[pos++] = '\\';
+        for (i = 2; i < root; i++) out[pos++] = path[i] == '/' ? '\\' : path[i];
+        if (root < chars) out[pos++] = '\\';
+        normalize_win32( path + root, chars - root, out, &pos );
+    }
+    else return WB_ERROR_INVALID_NAME;
     *out_chars = pos;
     return WB_OK;
 }
