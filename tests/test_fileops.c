@@ -692,6 +692,49 @@ static void test_own_file_in_a_read_only_directory(void **state)
     testutil_rmtree(dir);
 }
 
+/* wb_copy_path: data (moved in the kernel), holes, named streams and EAs
+ * arrive as they are; a sparse file stays sparse. */
+static void test_copy_path(void **state)
+{
+    char *dir = temp_dir(), src[4200], dst[4200], a[65536], b[65536];
+    static char chunk[65536];
+    struct stat st;
+    unsigned int skipped = 99;
+    int in, out;
+    off_t pos;
+
+    snprintf(src, sizeof(src), "%s/src", dir);
+    snprintf(dst, sizeof(dst), "%s/dst", dir);
+    memset(chunk, 'c', sizeof(chunk));
+    assert_true((in = open(src, O_CREAT | O_RDWR | O_CLOEXEC, 0644)) >= 0);
+    assert_int_equal(pwrite(in, chunk, sizeof(chunk), 0), sizeof(chunk));
+    assert_int_equal(pwrite(in, chunk, 1000, 4 << 20), 1000);
+    assert_int_equal(fsetxattr(in, "user.DosStream.s:$DATA", "stream\0", 7, 0), 0);
+    assert_int_equal(fsetxattr(in, "user.note", "ea", 2, 0), 0);
+    assert_int_equal(fsync(in), 0);
+    assert_int_equal(wb_copy_path_report(src, dst, 0, &skipped), WB_OK);
+    assert_int_equal(skipped, 0);
+    assert_true((out = open(dst, O_RDONLY | O_CLOEXEC)) >= 0);
+    assert_int_equal(fstat(out, &st), 0);
+    assert_int_equal(st.st_size, (4 << 20) + 1000);
+    for (pos = 0; pos < st.st_size; pos += sizeof(a))
+    {
+        ssize_t ra = pread(in, a, sizeof(a), pos), rb = pread(out, b, sizeof(b), pos);
+        assert_int_equal(ra, rb);
+        assert_memory_equal(a, b, ra);
+    }
+    if (lseek(in, 0, SEEK_HOLE) == sizeof(chunk))
+    {
+        assert_int_equal(lseek(out, 0, SEEK_HOLE), sizeof(chunk));
+        assert_true(st.st_blocks * 512 < 1 << 20);
+    }
+    assert_int_equal(fgetxattr(out, "user.note", a, sizeof(a)), 2);
+    assert_int_equal(fgetxattr(out, "user.DosStream.s:$DATA", a, sizeof(a)), 7);
+    close(in);
+    close(out);
+    testutil_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -707,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_directory_restore_is_checked_first),
         cmocka_unit_test(test_in_place_on_a_full_disk),
         cmocka_unit_test(test_own_file_in_a_read_only_directory),
+        cmocka_unit_test(test_copy_path),
     };
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp) setenv("TMPDIR", "/var/tmp", 1);

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 #include "winbackup/winbackup.h"
 #include "native_private.h"
@@ -193,6 +192,54 @@ uint32_t wb_backup_path_report(const char *path, unsigned int flags, int out_fd,
     return status;
 }
 
+/* A copy moves the file's bytes from file to file in the kernel
+ * (copy_file_range: on XFS and btrfs the blocks are shared, elsewhere
+ * nothing passes through this process), at the same offsets, so holes stay
+ * holes; headers, names and metadata go through the decoder as usual, and
+ * both state machines skip the bytes moved (wb_encoder_seek and
+ * wb_decoder_seek).  A restore in place keeps a copy of the stream's bytes
+ * and needs them all, and a file system that refuses copy_file_range gets
+ * the buffered path. */
+static uint32_t copy_stream(struct backup_job *from, struct restore_job *to, uint8_t *buffer)
+{
+    int direct = to->mode == RESTORE_REPLACE && !to->temp_is_dir;
+    uint64_t offset, length, skipped;
+    uint32_t status, done;
+
+    for (;;)
+    {
+        if (direct) status = wb_encoder_read_to_range(from->encoder, buffer, COPY_CHUNK, &done);
+        else status = wb_encoder_read(from->encoder, buffer, COPY_CHUNK, &done);
+        if (status) return status;
+        if (done)
+        {
+            if ((status = restore_job_write(to, buffer, done))) return status;
+            continue;
+        }
+        if (!direct || !wb_encoder_data_range(from->encoder, &offset, &length)) return WB_OK;   /* the end */
+        while (length)
+        {
+            loff_t in = offset, out = offset;
+            ssize_t moved = copy_file_range(from->fd, &in, to->fd, &out, length > 0x40000000u ? 0x40000000u : length, 0);
+
+            if (moved < 0 && errno == EINTR) continue;
+            if (moved < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
+            {
+                direct = 0;     /* the rest of this range, and all after it, through the buffer */
+                break;
+            }
+            if (moved < 0) return wb_win32_error_from_errno(errno);
+            /* the header already promised these bytes */
+            if (!moved) return WB_ERROR_HANDLE_EOF;
+            if ((status = wb_encoder_seek(from->encoder, moved, &skipped)) ||
+                (status = wb_decoder_seek(to->decoder, moved, &skipped)))
+                return status;
+            offset += moved;
+            length -= moved;
+        }
+    }
+}
+
 uint32_t wb_copy_path(const char *src, const char *dst, unsigned int flags)
 {
     return wb_copy_path_report(src, dst, flags, NULL);
@@ -204,7 +251,7 @@ uint32_t wb_copy_path_report(const char *src, const char *dst, unsigned int flag
     struct restore_job to;
     struct stat st;
     uint8_t *buffer;
-    uint32_t status, done;
+    uint32_t status;
 
     if (!src || !dst || !*dst) return WB_ERROR_INVALID_PARAMETER;
     if (!(buffer = malloc(COPY_CHUNK))) return WB_ERROR_NOT_ENOUGH_MEMORY;
@@ -221,8 +268,7 @@ uint32_t wb_copy_path_report(const char *src, const char *dst, unsigned int flag
         backup_job_close(&from);
         goto done;
     }
-    while (!(status = wb_encoder_read(from.encoder, buffer, COPY_CHUNK, &done)) && done)
-        if ((status = restore_job_write(&to, buffer, done))) break;
+    status = copy_stream(&from, &to, buffer);
     if (skipped) *skipped = wb_posix_source_skipped(from.source);
     backup_job_close(&from);
     if (status) restore_job_abort(&to);
