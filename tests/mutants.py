@@ -10,7 +10,7 @@ passed (survived), and undoes the change.  A mutant marked `equivalent:`
 changes nothing a test could observe; it is listed with its reason and not
 counted.  The table goes to docs/mutants.md.
 
-    python3 tests/mutants.py [--only ID[,ID...]] [--list]
+    python3 tests/mutants.py [--only ID[,ID...]] [--list] [--check]
 
 Exit status: 0 when at least 90% of the counted mutants are caught.
 """
@@ -110,6 +110,15 @@ def main(argv):
         for m in mutants:
             print("%-28s %s" % (m["id"], m["what"]))
         return 0
+    if "--check" in argv:
+        # every mutant's text is in the working tree exactly once (after code moves)
+        bad = 0
+        for m in mutants:
+            text = open(os.path.join(SRCDIR, m["file"]), encoding="utf-8").read()
+            if text.count(m["from"]) != 1:
+                print("%s: 'from' occurs %d times in %s" % (m["id"], text.count(m["from"]), m["file"]))
+                bad += 1
+        return 1 if bad else 0
     if only:
         mutants = [m for m in mutants if m["id"] in only]
 

@@ -15,6 +15,8 @@ CHECK_SCRIPTS += $(srcdir)/tests/fh-wine-e2e.sh
 # A Windows tool built unchanged against the installed library
 CHECK_SCRIPTS += $(srcdir)/tests/port-check.sh
 
+CHECK_SCRIPTS += $(srcdir)/tests/mutants-check.sh
+
 # Mutation testing (not part of check: about an hour): every mutant of
 # tests/mutants.txt against the fast tests of its part of the tree; the
 # table goes to docs/mutants.md.
