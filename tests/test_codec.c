@@ -153,7 +153,7 @@ static void test_encoder_every_chunk_size(void **state)
     {
         0x02,0x00,0x00,0x00, 0x00,0x00,0x00,0x00, 0x24,0x00,0x00,0x00,0x00,0x00,0x00,0x00, 0x00,0x00,0x00,0x00,
     };
-    struct mem_source src = { streams, 6, 0, file, sizeof(file), 0, 0 };
+    struct mem_source src = { streams, 6, 0, file, sizeof(file), 0, 0 , 0 };
     size_t want_size = sizeof(golden_data) + sizeof(golden_ads) + sizeof(ea_header) +
                        sizeof(golden_ea_payload) + sizeof(golden_sparse);
     uint8_t *want = malloc(want_size), *p = want;
@@ -180,7 +180,7 @@ static void test_encoder_every_chunk_size(void **state)
 
 static void test_encoder_empty_source(void **state)
 {
-    struct mem_source src = { NULL, 0, 0, NULL, 0, 0, 0 };
+    struct mem_source src = { NULL, 0, 0, NULL, 0, 0, 0 , 0 };
     size_t size;
     uint8_t *got = encode_all(&src, 64, &size);
     assert_int_equal(size, 0);
@@ -189,7 +189,7 @@ static void test_encoder_empty_source(void **state)
 
 static void test_encoder_bad_parameters(void **state)
 {
-    struct mem_source src = { NULL, 0, 0, NULL, 0, 0, 0 };
+    struct mem_source src = { NULL, 0, 0, NULL, 0, 0, 0 , 0 };
     struct wb_source_ops no_read = { mem_next, NULL };
     struct wb_encoder *encoder;
     uint8_t buffer[4];
@@ -216,7 +216,7 @@ static void test_encoder_rejects_bad_source_stream(void **state)
     {
         { .id = WB_BACKUP_ALTERNATE_DATA, .name = odd_name, .name_size = 3, .blob = odd_name, .blob_size = 1 },
     };
-    struct mem_source src = { streams, 1, 0, NULL, 0, 0, 0 };
+    struct mem_source src = { streams, 1, 0, NULL, 0, 0, 0 , 0 };
     struct wb_encoder *encoder = wb_encoder_new(&mem_source_ops, &src);
     uint8_t buffer[64];
     uint32_t done = 99;
@@ -234,7 +234,7 @@ static void test_encoder_full_and_aligned_reads(void **state)
 {
     const uint64_t file_size = 1u << 20;
     struct wb_source_stream streams[] = { { .id = WB_BACKUP_DATA, .data_offset = 0, .data_size = 1u << 20 } };
-    struct mem_source src = { streams, 1, 0, NULL, 1u << 20, 0, 0 };
+    struct mem_source src = { streams, 1, 0, NULL, 1u << 20, 0, 0 , 0 };
     struct wb_encoder *encoder = wb_encoder_new(&mem_source_ops, &src);
     uint8_t *buffer = malloc(65536);
     uint64_t total = 0, stream_size = WB_STREAM_HEADER_SIZE + file_size;
@@ -259,7 +259,7 @@ static void test_encoder_full_and_aligned_reads(void **state)
             { .id = WB_BACKUP_DATA, .attributes = WB_STREAM_SPARSE_ATTRIBUTE },
             { .id = WB_BACKUP_SPARSE_BLOCK, .attributes = WB_STREAM_SPARSE_ATTRIBUTE, .data_offset = 8192, .data_size = 4096 },
         };
-        struct mem_source sparse_src = { sparse, 2, 0, NULL, 1u << 20, 0, 0 };
+        struct mem_source sparse_src = { sparse, 2, 0, NULL, 1u << 20, 0, 0 , 0 };
         encoder = wb_encoder_new(&mem_source_ops, &sparse_src);
         assert_int_equal(wb_encoder_read(encoder, buffer, 2 * WB_STREAM_HEADER_SIZE, &done), WB_OK);
         assert_int_equal(done, 2 * WB_STREAM_HEADER_SIZE);
@@ -286,7 +286,7 @@ static struct wb_encoder *two_stream_encoder(struct mem_source *src, struct wb_s
     streams[0] = (struct wb_source_stream){ .id = WB_BACKUP_DATA, .data_offset = 0, .data_size = 5 };
     streams[1] = (struct wb_source_stream){ .id = WB_BACKUP_ALTERNATE_DATA, .name = ads_name,
                                             .name_size = sizeof(ads_name), .blob = (const uint8_t *)"xy", .blob_size = 2 };
-    *src = (struct mem_source){ streams, 2, 0, file, 5, 0, 0 };
+    *src = (struct mem_source){ streams, 2, 0, file, 5, 0, 0 , 0 };
     return wb_encoder_new(&mem_source_ops, src);
 }
 
@@ -402,7 +402,7 @@ static void test_seek_after_name(void **state)
 static void test_seek_large_distance(void **state)
 {
     struct wb_source_stream streams[] = { { .id = WB_BACKUP_DATA, .data_offset = 0, .data_size = 0x140000000ull } };
-    struct mem_source src = { streams, 1, 0, NULL, 0x140000000ull, 0, 0 };
+    struct mem_source src = { streams, 1, 0, NULL, 0x140000000ull, 0, 0 , 0 };
     struct wb_encoder *encoder = wb_encoder_new(&mem_source_ops, &src);
     uint8_t buffer[WB_STREAM_HEADER_SIZE];
     uint64_t skipped;
@@ -426,7 +426,7 @@ static void test_seek_sparse_block(void **state)
     {
         { .id = WB_BACKUP_SPARSE_BLOCK, .data_offset = 0x10000, .data_size = 3 },
     };
-    struct mem_source src = { streams, 1, 0, file, sizeof(file), 0, 0 };
+    struct mem_source src = { streams, 1, 0, file, sizeof(file), 0, 0 , 0 };
     struct wb_encoder *encoder = wb_encoder_new(&mem_source_ops, &src);
     uint8_t buffer[64];
     uint64_t skipped;
@@ -452,7 +452,7 @@ static void test_read_error_then_seek(void **state)
         { .id = WB_BACKUP_DATA, .data_offset = 0, .data_size = 100 },
         { .id = WB_BACKUP_EA_DATA, .blob = golden_ea_payload, .blob_size = sizeof(golden_ea_payload) },
     };
-    struct mem_source src = { streams, 2, 0, file, sizeof(file), 40, 0 };
+    struct mem_source src = { streams, 2, 0, file, sizeof(file), 40, 0 , 0 };
     struct wb_encoder *encoder = wb_encoder_new(&mem_source_ops, &src);
     uint8_t buffer[256];
     uint64_t skipped;
@@ -477,7 +477,7 @@ static void test_file_shrank(void **state)
 {
     uint8_t file[10] = "0123456789";
     struct wb_source_stream streams[] = { { .id = WB_BACKUP_DATA, .data_offset = 0, .data_size = 20 } };
-    struct mem_source src = { streams, 1, 0, file, sizeof(file), 0, 0 };
+    struct mem_source src = { streams, 1, 0, file, sizeof(file), 0, 0 , 0 };
     struct wb_encoder *encoder = wb_encoder_new(&mem_source_ops, &src);
     uint8_t buffer[64];
     uint32_t done;
@@ -491,7 +491,7 @@ static void test_file_shrank(void **state)
 
 static void test_source_error_reported(void **state)
 {
-    struct mem_source src = { NULL, 0, 0, NULL, 0, 0, WB_ERROR_ACCESS_DENIED };
+    struct mem_source src = { NULL, 0, 0, NULL, 0, 0, WB_ERROR_ACCESS_DENIED , 0 };
     struct wb_encoder *encoder = wb_encoder_new(&mem_source_ops, &src);
     uint8_t buffer[8];
     uint32_t done = 5;
@@ -655,6 +655,67 @@ static void test_decoder_buffers_metadata(void **state)
     assert_int_equal(one_write_calls, 1);
     assert_int_equal(sink->ended, 1);
     assert_true(wb_decoder_at_boundary(decoder));
+    wb_decoder_free(decoder);
+    free(sink);
+}
+
+/* Every id winnt.h defines is a stream the restore must take, the last two
+ * (BACKUP_TXFS_DATA, BACKUP_GHOSTED_FILE_EXTENTS) included; the sink decides
+ * what to do with them. */
+static void test_decoder_takes_every_known_id(void **state)
+{
+    uint8_t stream[32] = { 0 };
+    struct rec_sink *sink = calloc(1, sizeof(*sink));
+    uint32_t id;
+    int boundary;
+
+    for (id = WB_BACKUP_TXFS_DATA; id <= WB_BACKUP_GHOSTED_FILE_EXTENTS; id++)
+    {
+        struct wb_stream_header header = { id, 0, 4, 0 };
+        memset(sink, 0, sizeof(*sink));
+        wb_stream_header_pack(&header, stream);
+        memcpy(stream + WB_STREAM_HEADER_SIZE, "abcd", 4);
+        assert_int_equal(decode_chunks(sink, stream, WB_STREAM_HEADER_SIZE + 4, 7, 0, &boundary), WB_OK);
+        assert_true(boundary);
+        assert_int_equal(sink->ended, 1);
+    }
+    /* and the next id is unknown */
+    {
+        struct wb_stream_header header = { WB_BACKUP_GHOSTED_FILE_EXTENTS + 1, 0, 4, 0 };
+        memset(sink, 0, sizeof(*sink));
+        wb_stream_header_pack(&header, stream);
+        assert_int_equal(decode_chunks(sink, stream, WB_STREAM_HEADER_SIZE + 4, 7, 0, &boundary), WB_ERROR_INVALID_DATA);
+    }
+    free(sink);
+}
+
+/* BackupSeek on a restore: inside a payload it skips (the bytes are not
+ * written); asking for more than is left stops at the end of the stream,
+ * reports what it skipped and fails with ERROR_SEEK; between streams it
+ * moves nothing. */
+static void test_decoder_seek(void **state)
+{
+    struct rec_sink *sink = calloc(1, sizeof(*sink));
+    struct wb_decoder *decoder = wb_decoder_new(&rec_sink_ops, sink, 0);
+    struct wb_stream_header header = { WB_BACKUP_DATA, 0, 10, 0 };
+    uint8_t head[WB_STREAM_HEADER_SIZE];
+    uint64_t skipped = 99;
+
+    wb_stream_header_pack(&header, head);
+    assert_int_equal(wb_decoder_seek(decoder, 1, &skipped), WB_ERROR_SEEK);
+    assert_int_equal(skipped, 0);
+    assert_int_equal(wb_decoder_write(decoder, head, 12), WB_OK);
+    assert_int_equal(wb_decoder_seek(decoder, 1, &skipped), WB_ERROR_SEEK);      /* inside the header */
+    assert_int_equal(wb_decoder_write(decoder, head + 12, 8), WB_OK);
+    assert_int_equal(wb_decoder_write(decoder, "ab", 2), WB_OK);
+    assert_int_equal(wb_decoder_seek(decoder, 3, &skipped), WB_OK);
+    assert_int_equal(skipped, 3);
+    assert_int_equal(wb_decoder_write(decoder, "f", 1), WB_OK);
+    assert_int_equal(wb_decoder_seek(decoder, 100, &skipped), WB_ERROR_SEEK);
+    assert_int_equal(skipped, 4);
+    assert_true(wb_decoder_at_boundary(decoder));
+    assert_int_equal(sink->ended, 1);
+    assert_memory_equal(sink->data, "ab\0\0\0f", 6);
     wb_decoder_free(decoder);
     free(sink);
 }
@@ -836,6 +897,8 @@ int main(void)
         cmocka_unit_test(test_source_error_reported),
         cmocka_unit_test(test_decoder_every_chunk_size),
         cmocka_unit_test(test_decoder_buffers_metadata),
+        cmocka_unit_test(test_decoder_takes_every_known_id),
+        cmocka_unit_test(test_decoder_seek),
         cmocka_unit_test(test_decoder_malformed),
         cmocka_unit_test(test_decoder_error_is_sticky),
         cmocka_unit_test(test_decoder_sink_error),
