@@ -26,13 +26,14 @@ GOAL = 0.90
 
 # The fast tests of each part of the tree, as a developer runs them after a
 # change there.  Each is a shell command run in the scratch tree.
-UNIT = "set -e; for t in build/tests/test_*; do \"$t\" >/dev/null 2>&1; done"
+UNIT = "for t in build/tests/test_*; do \"$t\" >/dev/null 2>&1 || { echo \"caught by ${t##*/}\"; exit 1; }; done"
 GROUPS = {
     "unit": UNIT,
     "cli": "sh tests/cli-roundtrip.sh",
     "wine": "sh tests/wine-backup.sh",
     "fhsvcctl": "sh dlls/fhsvcctl/check-fhsvcctl.sh",
-    "fh": "set -e; for t in build/tests/test_fh_*; do \"$t\" >/dev/null 2>&1; done; sh tests/filehistory-integration.sh",
+    "fh": "for t in build/tests/test_fh_*; do \"$t\" >/dev/null 2>&1 || { echo \"caught by ${t##*/}\"; exit 1; }; done; "
+          "sh tests/filehistory-integration.sh",
 }
 AREAS = [
     ("libs/wbcore/", ["unit", "cli", "wine"]),
@@ -169,9 +170,10 @@ def main(argv):
             else:
                 verdict, by = "survived", ""
                 for g in groups_for(m["file"]):
-                    rc, _ = run(GROUPS[g], tree, GROUP_TIMEOUT[g], log)
+                    rc, out = run(GROUPS[g], tree, GROUP_TIMEOUT[g], log)
                     if rc:
-                        verdict, by = "caught", g + (" (timeout)" if rc == -1 else "")
+                        which = [l[len("caught by "):] for l in out.splitlines() if l.startswith("caught by ")]
+                        verdict, by = "caught", g + (" (timeout)" if rc == -1 else "") + (": " + which[0] if which else "")
                         break
         finally:
             with open(path, "w", encoding="utf-8") as f:
@@ -180,7 +182,7 @@ def main(argv):
             # mutant: make must see it as new
             os.utime(path, None)
         results.append((m, verdict, by))
-        print("%-28s %-9s %-12s %4.0f s  %s" % (m["id"], verdict, by, time.time() - start, m["what"]), flush=True)
+        print("%-28s %-9s %-28s %4.0f s  %s" % (m["id"], verdict, by, time.time() - start, m["what"]), flush=True)
     build(tree, log)
 
     counted = [r for r in results if r[1] in ("caught", "survived")]
