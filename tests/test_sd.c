@@ -165,6 +165,10 @@ static void test_validate_malformed(void **state)
     assert_int_equal(wb_sd_validate(sd, sizeof(sd)), WB_ERROR_INVALID_SECURITY_DESCR);
     RESET(); sd[4] = 0x05;                   /* owner inside the header */
     assert_int_equal(wb_sd_validate(sd, sizeof(sd)), WB_ERROR_INVALID_SECURITY_DESCR);
+    /* owner inside the header where the (unused) SACL offset field reads as
+     * a well-formed SID: 01 00 00 00 34 00 00 00 */
+    RESET(); sd[4] = 12; sd[12] = 1; sd[13] = 0;
+    assert_int_equal(wb_sd_validate(sd, sizeof(sd)), WB_ERROR_INVALID_SECURITY_DESCR);
     RESET(); sd[21] = 16;                    /* owner SID with 16 sub-authorities */
     assert_int_equal(wb_sd_validate(sd, sizeof(sd)), WB_ERROR_INVALID_SECURITY_DESCR);
     RESET(); sd[36] = 2;                     /* group SID revision */
