@@ -14,7 +14,7 @@ nsf_posix_SRCS  := $(sort $(wildcard $(srcdir)/libs/nsf/posix/*.c))
 nsf_native_SRCS := $(sort $(wildcard $(srcdir)/libs/nsf/native/*.c))
 nsf_HDRS        := $(wildcard $(srcdir)/libs/nsf/*.h $(srcdir)/libs/nsf/posix/*.h $(srcdir)/include/domino/*.h)
 nsf_OBJS        := $(patsubst $(srcdir)/%.c,$(O)/%.o,$(nsf_core_SRCS) $(nsf_posix_SRCS))
-nsf_SAN_OBJS    := $(patsubst $(srcdir)/%.c,$(O)/san/%.o,$(nsf_core_SRCS) $(nsf_posix_SRCS))
+nsf_SAN_OBJS    := $(patsubst $(srcdir)/%.c,$(O)/san/%.o,$(nsf_core_SRCS) $(nsf_posix_SRCS) $(nsf_native_SRCS))
 NSF_CFLAGS       = -I$(srcdir)/include/domino -fvisibility=hidden
 
 $(O)/libs/nsf/%.o: $(srcdir)/libs/nsf/%.c $(nsf_HDRS)
@@ -52,3 +52,9 @@ install-nsf: $(O)/libnotes.so winbackup-notes.pc
 # The winbackup command's `nsf` subcommands call the same exports natively.
 winbackup_OBJS += $(O)/libs/nsf/native/native.o $(nsf_OBJS)
 $(O)/tools/winbackup/nsf.o: CPPFLAGS += -I$(srcdir)/include/domino
+
+# Unit tests of the engine (tests/test_nsf_*.c) link the ASan/UBSan engine.
+nsf_TESTS := $(filter $(O)/tests/test_nsf_%,$(TEST_BINS))
+$(nsf_TESTS): $(O)/libnsf-san.a
+$(nsf_TESTS): CMOCKA_CFLAGS += -I$(srcdir)/include/domino
+$(nsf_TESTS): CMOCKA_LIBS := $(O)/libnsf-san.a $(CMOCKA_LIBS) -lpthread
