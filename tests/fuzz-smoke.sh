@@ -5,7 +5,7 @@ O=${O:-build}
 seconds=${FUZZ_SMOKE_SECONDS:-20}
 srcdir=$(dirname "$0")/..
 passed=0 failed=0
-for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metadata; do
+for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metadata "$O"/fuzz/fuzz_nsf_changeinfo; do
     if [ ! -x "$target" ]; then echo "missing $target"; failed=$((failed + 1)); continue; fi
     corpus=$(mktemp -d)
     if "$target" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 -artifact_prefix="$corpus/" "$corpus" "$srcdir/fuzz/seeds" >"$corpus.log" 2>&1; then

@@ -58,3 +58,13 @@ nsf_TESTS := $(filter $(O)/tests/test_nsf_%,$(TEST_BINS))
 $(nsf_TESTS): $(O)/libnsf-san.a
 $(nsf_TESTS): CMOCKA_CFLAGS += -I$(srcdir)/include/domino
 $(nsf_TESTS): CMOCKA_LIBS := $(O)/libnsf-san.a $(CMOCKA_LIBS) -lpthread
+
+# libFuzzer target for the change-info decoder and apply (fuzz/fuzz_nsf_changeinfo.c)
+ifneq ($(CLANG),)
+$(O)/fuzz/fuzz_nsf_changeinfo: $(srcdir)/fuzz/fuzz_nsf_changeinfo.c $(nsf_core_SRCS) $(nsf_HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -D_GNU_SOURCE -I$(srcdir)/include -I$(srcdir)/include/domino -o $@ $< $(nsf_core_SRCS)
+FUZZ_TARGETS += $(O)/fuzz/fuzz_nsf_changeinfo
+build-fuzz: $(O)/fuzz/fuzz_nsf_changeinfo
+endif
