@@ -68,3 +68,7 @@ install-mingw-sysroot-nnotes: $(nn_out)/libnnotes.a
 	$(INSTALL) -d $(DESTDIR)$(MINGW_SYSROOT)/include/domino $(DESTDIR)$(MINGW_SYSROOT)/lib
 	$(INSTALL) -m 644 $(wildcard $(srcdir)/include/domino/*.h) $(DESTDIR)$(MINGW_SYSROOT)/include/domino/
 	$(INSTALL) -m 644 $(nn_out)/libnnotes.a $(DESTDIR)$(MINGW_SYSROOT)/lib/
+
+ifneq ($(MINGW_CC),)
+CHECK_SCRIPTS += $(nn_dir)/check-nnotes.sh
+endif
