@@ -68,3 +68,15 @@ $(O)/fuzz/fuzz_nsf_changeinfo: $(srcdir)/fuzz/fuzz_nsf_changeinfo.c $(nsf_core_S
 FUZZ_TARGETS += $(O)/fuzz/fuzz_nsf_changeinfo
 build-fuzz: $(O)/fuzz/fuzz_nsf_changeinfo
 endif
+
+# The stress driver (tests/nsf/nsf_stress.c) and its scripts: a small run in
+# `make check` (tests/nsf-stress.sh), the 1 GiB run behind `make nsf-stress`.
+$(O)/tests/nsf_stress: $(srcdir)/tests/nsf/nsf_stress.c $(O)/libs/nsf/native/native.o $(O)/libnsf.a $(nsf_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WB_CFLAGS) $(NSF_CFLAGS) $(CFLAGS) -o $@ $< $(O)/libs/nsf/native/native.o $(O)/libnsf.a -lpthread
+ALL_TARGETS   += $(O)/tests/nsf_stress
+CHECK_SCRIPTS += $(srcdir)/tests/nsf-stress.sh
+
+.PHONY: nsf-stress
+nsf-stress: build-all
+	O="$(O)" NSF_STRESS_FULL=1 sh $(srcdir)/tests/nsf-stress.sh

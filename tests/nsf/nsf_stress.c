@@ -14,6 +14,11 @@
  *              a file system without reflink, Start must fail with
  *              ERR_NSF_CANT_BACKUP (and nothing else is acceptable)
  *
+ *   nsf_stress --make-info FILE REF COPY INFO
+ *     for the kill-during-apply test: keep FILE's image in REF, back FILE up
+ *     while a writer changes every block once, leave the raw copy in COPY and
+ *     the change info (unapplied) in INFO.
+ *
  * Each round: SIGSTOP the writers (waiting until they are stopped), take
  * the reference image (a plain read of FILE), NSFBackupStart, SIGCONT the
  * writers, copy FILE with ordinary reads (high-water mark every MiB), stop
@@ -125,6 +130,63 @@ static const char *status_text(STATUS status)
     return text;
 }
 
+static int make_info(char **argv)
+{
+    const char *path = argv[2], *ref_path = argv[3], *copy_path = argv[4], *info_path = argv[5];
+    unsigned char *image, *buffer = malloc(BUF);
+    uint64_t size, done = 0;
+    DBHANDLE db;
+    DHANDLE ctx;
+    DWORD lo, hi, filled;
+    int fd, out;
+    pid_t pid;
+    STATUS st;
+
+    if (!(image = read_file(path, &size))) return 1;
+    fd = open(ref_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (write(fd, image, size) != (ssize_t)size) return 1;
+    close(fd);
+    NotesInit();
+    if ((st = NSFDbOpen(path, &db)) || (st = NSFBackupStart(db, 0, &ctx, &lo, &hi)))
+    {
+        printf("make-info: %s\n", status_text(st));
+        return 1;
+    }
+    if (!(pid = fork()))
+    {
+        /* every block rewritten once, after Start and before the copy */
+        int w = open(path, O_WRONLY);
+        for (uint64_t off = 0; off < size; off += BLOCK)
+        {
+            memset(buffer, (int)(off >> 12) ^ 0x5a, BLOCK);
+            if (pwrite(w, buffer, BLOCK, off) < 0) _exit(1);
+        }
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    fd = open(path, O_RDONLY);
+    out = open(copy_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    while (done < size)
+    {
+        ssize_t n = pread(fd, buffer, BUF, done);
+        if (n <= 0 || write(out, buffer, n) != n) break;
+        done += n;
+    }
+    close(fd);
+    close(out);
+    out = open(info_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if ((st = NSFBackupStop(db, ctx))) { printf("make-info: stop %s\n", status_text(st)); return 1; }
+    do
+    {
+        if ((st = NSFBackupGetNextChangeInfo(db, ctx, 0, (char *)buffer, BUF, &filled))) return 1;
+        if (write(out, buffer, filled) != (ssize_t)filled) return 1;
+    } while (filled);
+    close(out);
+    NSFBackupEnd(db, ctx, 0);
+    NSFDbClose(db);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *path, *writers, *expect;
@@ -133,6 +195,7 @@ int main(int argc, char **argv)
     pid_t pids[2];
     char copy[4096], *buffer;
 
+    if (argc == 6 && !strcmp(argv[1], "--make-info")) return make_info(argv);
     if (argc < 5) { fprintf(stderr, "usage: nsf_stress FILE SIZE_MIB ROUNDS held|reopen|both|resize|none [ok|refuse]\n"); return 2; }
     path = argv[1];
     size = strtoull(argv[2], NULL, 10) << 20;
@@ -175,7 +238,7 @@ int main(int argc, char **argv)
         struct timespec t0, t1;
 
         if ((st = NSFDbOpen(path, &db))) { printf("round %d: NSFDbOpen %s\n", round, status_text(st)); failed++; continue; }
-        for (attempt = 0; attempt < 50; attempt++)
+        for (attempt = 0; attempt < 1000; attempt++)
         {
             for (int i = 0; i < nwriters; i++) kill(pids[i], SIGSTOP);
             for (int i = 0; i < nwriters; i++) wait_stopped(pids[i]);
@@ -187,7 +250,7 @@ int main(int argc, char **argv)
              * open for writing: Start rightly refuses, try another moment */
             if (st == ERR_NSF_CANT_BACKUP && strcmp(expect, "refuse") && strcmp(writers, "held") && strcmp(writers, "both"))
             {
-                usleep(1000);
+                usleep(100 + rng() % 3000);
                 continue;
             }
             break;
@@ -232,7 +295,7 @@ int main(int argc, char **argv)
         else
         {
             const char *keep = getenv("NSF_STRESS_KEEP");   /* directory for the evidence of a failure */
-            char keep_path[4096];
+            char keep_path[9000];
             int keep_fd = -1;
             info = (uint64_t)ihi << 32 | ilo;
             if (keep)
