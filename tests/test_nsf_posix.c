@@ -247,8 +247,18 @@ static void test_apply_is_crash_safe(void **state)
         assert_int_equal(pwrite(fd, "XXXX", 4, 100), 4);
         close(fd);
     }
+    {
+        /* a copy longer than the file at Start (a caller that read on) is cut to that size */
+        int fd = open(copy, O_WRONLY | O_APPEND);
+        assert_int_equal(write(fd, "tail", 4), 4);
+        close(fd);
+    }
     assert_int_equal(get_and_apply(db, ctx, copy, &ci, &ci_size), NOERROR);
     NSFBackupEnd(db, ctx, 0);
+    got = read_all(copy, &size);
+    assert_int_equal(size, SIZE);
+    assert_memory_equal(got, start_image, SIZE);
+    free(got);
     assert_true(ci_size > SIZE);                            /* the whole image (mark 0) */
     assert_int_equal(getxattr(copy, "user.winbackup.nsf.apply", mark, sizeof(mark)), -1);
 
