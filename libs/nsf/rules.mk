@@ -80,3 +80,8 @@ CHECK_SCRIPTS += $(srcdir)/tests/nsf-stress.sh
 .PHONY: nsf-stress
 nsf-stress: build-all
 	O="$(O)" NSF_STRESS_FULL=1 sh $(srcdir)/tests/nsf-stress.sh
+
+# make bench, case 6 (bench/drivers/nsfbench.c) links the engine too.
+$(O)/bench/nsfbench: $(srcdir)/bench/drivers/nsfbench.c $(O)/libs/nsf/native/native.o $(O)/libnsf.a $(nsf_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WB_CFLAGS) $(NSF_CFLAGS) -O2 -o $@ $< $(O)/libs/nsf/native/native.o $(O)/libnsf.a -lpthread
