@@ -284,6 +284,13 @@ static void test_apply_is_crash_safe(void **state)
     assert_int_equal(NSFBackupStop(db, ctx), NOERROR);
     assert_int_equal(get_and_apply(db, ctx, copy, &ci2, &ci2_size), ERR_DBOFFLINE);
     NSFBackupEnd(db, ctx, 0);
+    /* two applies to one copy at a time: the second is refused */
+    {
+        DHANDLE ap2;
+        assert_int_equal(NSFBackupStartApplyChangeInfo(&ap, copy, 0, (DWORD)ci_size, 0), NOERROR);
+        assert_int_equal(NSFBackupStartApplyChangeInfo(&ap2, copy, 0, (DWORD)ci_size, 0), ERR_DBINUSE);
+        assert_int_equal(NSFBackupEndApplyChangeInfo(ap, APPLYEND_ABORT), NOERROR);
+    }
     /* the same change info finishes it */
     assert_int_equal(NSFBackupStartApplyChangeInfo(&ap, copy, 0, (DWORD)ci_size, 0), NOERROR);
     assert_int_equal(NSFBackupApplyNextChangeInfo(ap, 0, (char *)ci, (DWORD)ci_size), NOERROR);

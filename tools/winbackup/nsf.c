@@ -58,6 +58,15 @@ static int sys_failed(const char *what, const char *arg)
     return 1;
 }
 
+/* The API takes LMBCS paths; the command line is native (UTF-8). */
+static int to_lmbcs(const char *native, char *lmbcs, size_t size)
+{
+    size_t len = strlen(native);
+    if (len >= MAXWORD) return -1;
+    return OSTranslate(OS_TRANSLATE_NATIVE_TO_LMBCS, native, (WORD)len, lmbcs, (WORD)(size > MAXWORD ? MAXWORD : size))
+           + 1 < (int)size ? 0 : -1;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -94,7 +103,7 @@ static int cmd_copy(int argc, char **argv)
     DHANDLE backup = NULLHANDLE, apply = NULLHANDLE;
     DWORD size_low, size_high, info_low, info_high, filled;
     uint64_t size, copied = 0, info_size;
-    char *buffer = NULL;
+    char *buffer = NULL, src_lmbcs[4096], dst_lmbcs[4096];
     double start, last = 0;
     STATUS status;
 
@@ -109,9 +118,11 @@ static int cmd_copy(int argc, char **argv)
         else return nsf_usage();
     }
     if (!src || !dst) return nsf_usage();
+    if (to_lmbcs(src, src_lmbcs, sizeof(src_lmbcs)) || to_lmbcs(dst, dst_lmbcs, sizeof(dst_lmbcs)))
+        return nsf_failed("copy", src, ERR_INV_FILE_NAME);
     if (!(buffer = malloc(COPY_BUFFER))) return sys_failed("copy", "buffer");
     NotesInit();
-    if ((status = NSFDbOpen(src, &db))) { ret = nsf_failed("open", src, status); goto done; }
+    if ((status = NSFDbOpen(src_lmbcs, &db))) { ret = nsf_failed("open", src, status); goto done; }
     if ((out = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
     {
         ret = sys_failed("create", dst);
@@ -158,7 +169,7 @@ static int cmd_copy(int argc, char **argv)
     info_size = (uint64_t)info_high << 32 | info_low;
     if (fsync(out) < 0 || close(out) < 0) { out = -1; ret = sys_failed("sync", dst); goto done; }
     out = -1;
-    if (!info_path && (status = NSFBackupStartApplyChangeInfo(&apply, (char *)dst, 0, info_low, info_high)))
+    if (!info_path && (status = NSFBackupStartApplyChangeInfo(&apply, dst_lmbcs, 0, info_low, info_high)))
     {
         ret = nsf_failed("apply to", dst, status);
         goto done;
@@ -211,15 +222,16 @@ static int cmd_apply(int argc, char **argv)
 {
     DHANDLE apply = NULLHANDLE;
     struct stat st;
-    char *buffer;
+    char *buffer, copy_lmbcs[4096];
     STATUS status;
     int fd, ret = 1;
 
     if (argc != 2) return nsf_usage();
+    if (to_lmbcs(argv[0], copy_lmbcs, sizeof(copy_lmbcs))) return nsf_failed("apply to", argv[0], ERR_INV_FILE_NAME);
     if ((fd = open(argv[1], O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) return sys_failed("open", argv[1]);
     if (!(buffer = malloc(COPY_BUFFER))) { close(fd); return sys_failed("apply", "buffer"); }
     NotesInit();
-    if ((status = NSFBackupStartApplyChangeInfo(&apply, argv[0], 0, (DWORD)st.st_size, (DWORD)((uint64_t)st.st_size >> 32))))
+    if ((status = NSFBackupStartApplyChangeInfo(&apply, copy_lmbcs, 0, (DWORD)st.st_size, (DWORD)((uint64_t)st.st_size >> 32))))
         ret = nsf_failed("apply to", argv[0], status);
     else
     {

@@ -39,7 +39,7 @@ static const struct { uint16_t code; const char *text; } status_texts[] =
     { ERR_NSF_CANT_BACKUP, "Cannot back up this file consistently: another process holds it open for writing "
                            "and the file system cannot clone it (see docs/nsf-backup.md)" },
     { ERR_CANT_BACKUP_DURING_COMPACT, "Cannot back up during in-place compaction" },
-    { ERR_DBINUSE, "Database is in use" },
+    { ERR_DBINUSE, "Database is in use (change information is being applied to it by another process)" },
     { ERR_DBOFFLINE, "The copy holds change information that was only partly applied: apply the same "
                      "change information again" },
     { ERR_BACKUP_ALREADY_IN_PROGRESS, "A backup of this file is already in progress" },

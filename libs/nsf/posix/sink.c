@@ -97,13 +97,21 @@ nsf_status nsf_posix_check_no_pending_apply(int fd)
     return read_mark(fd, id, &side, side_path, sizeof(side_path)) == 1 ? ERR_DBOFFLINE : NOERROR;
 }
 
+/* One apply per copy at a time: an OFD write lock on a byte far past any
+ * data (the byte the recorders use for "backup in progress"), so that two
+ * applies of different change info cannot both pass the mark check. */
+#define APPLY_LOCK_OFFSET ((off_t)0x7fffffffffff0000LL)
+
 nsf_status nsf_posix_sink_open(int fd, struct nsf_posix_sink **sink)
 {
+    struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = APPLY_LOCK_OFFSET, .l_len = 1 };
     struct stat st;
 
     *sink = NULL;
     if (fstat(fd, &st) < 0) return nsf_status_from_errno(errno);
     if (!S_ISREG(st.st_mode)) return ERR_NOT_NSF;
+    if (fcntl(fd, F_OFD_SETLK, &lock) < 0)
+        return errno == EAGAIN || errno == EACCES ? ERR_DBINUSE : nsf_status_from_errno(errno);
     if (!(*sink = calloc(1, sizeof(**sink)))) return ERR_MEMORY;
     (*sink)->fd = fd;
     return 0;
