@@ -88,8 +88,9 @@ fi
 wb=$build/winbackup
 head -c 3000000 /dev/urandom > "$work/a.nsf"
 check "winbackup nsf copy makes an identical copy" sh -c '"$1" nsf copy "$2" "$3" >/dev/null && cmp -s "$2" "$3"' _ "$wb" "$work/a.nsf" "$work/a.copy"
-cp "$work/a.nsf" "$work/caf\303\251 \346\227\245.nsf"
-check "winbackup nsf copy of a non-ASCII path (UTF-8 -> LMBCS -> UTF-8)" sh -c '"$1" nsf copy "$2" "$3" >/dev/null && cmp -s "$2" "$3"' _ "$wb" "$work/caf\303\251 \346\227\245.nsf" "$work/caf\303\251.copy"
+uname=$(printf 'caf\303\251 \346\227\245')
+cp "$work/a.nsf" "$work/$uname.nsf"
+check "winbackup nsf copy of a non-ASCII path (UTF-8 -> LMBCS -> UTF-8)" sh -c '"$1" nsf copy "$2" "$3" >/dev/null && cmp -s "$2" "$3"' _ "$wb" "$work/$uname.nsf" "$work/$uname.copy"
 check "winbackup nsf copy refuses an existing target without --force" sh -c '! "$1" nsf copy "$2" "$3" 2>/dev/null' _ "$wb" "$work/a.nsf" "$work/a.copy"
 check "winbackup nsf copy of server!!path: ERR_NOT_LOCAL (0x0220)" sh -c '"$1" nsf copy "srv!!x.nsf" "$2" 2>&1 | grep -q "0x0220"' _ "$wb" "$work/r.copy"
 "$wb" nsf copy "$work/a.nsf" "$work/b.copy" --info "$work/b.ci" >/dev/null
