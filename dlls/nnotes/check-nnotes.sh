@@ -59,6 +59,15 @@ else
     skip "conformance/nnotes.exe under Wine (nnotes.dll, winbackup.dll or the test not built)"
 fi
 
+# ---------------------------------------------------------------- 1b. header types
+check "include/domino types on Linux x86_64 (tests/nsf/headers.c)" \
+    ${CC:-cc} -Wall -Werror -fsyntax-only -I"$top/include/domino" "$top/tests/nsf/headers.c"
+if [ -n "${MINGW_CC:-}" ]; then
+    check "include/domino types on Win64 (mingw-w64)" $MINGW_CC -Wall -Werror -fsyntax-only -I"$top/include/domino" "$top/tests/nsf/headers.c"
+    check "include/domino types on Win64 with <windows.h> first" \
+        $MINGW_CC -Wall -Werror -fsyntax-only -DWINDOWS_FIRST -I"$top/include/domino" "$top/tests/nsf/headers.c"
+fi
+
 # ---------------------------------------------------------------- 2. a toolkit program, two platforms
 (cd "$build/.." && ${MAKE:-make} -s install-nsf install-mingw-sysroot-nnotes DESTDIR="$work/root" \
     MINGW_SYSROOT=/sysroot >/dev/null 2>&1)

@@ -12,7 +12,7 @@
  * from the compiler's own target macros, because only one choice matches
  * the ABI of the library a 64-bit program links with.
  *
- * Resulting types (checked by tests/nsf-headers.sh):
+ * Resulting types (Linux x86_64 and Win64 checked by dlls/nnotes/check-nnotes.sh):
  *
  *   type       Win32 (NT)         Win64 (NT, ND64)    Linux x86_64 (UNIX, ND64)
  *   WORD       unsigned short     unsigned short      unsigned short
