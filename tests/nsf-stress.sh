@@ -19,21 +19,23 @@
 # completes it byte for byte).
 #
 # make check: 32 MiB files, 2 rounds per case.  make nsf-stress
-# (NSF_STRESS_FULL=1): 1 GiB files, 3 rounds.
+# (NSF_STRESS_FULL=1): 1 GiB files, 2 rounds (6 GiB images).
 # Prints "RESULT: P passed, F failed, S skipped".
 O=${O:-build}
 build=$(cd "$O" && pwd)
 stress=$build/tests/nsf_stress
 wb=$build/winbackup
 passed=0 failed=0 skipped=0
-if [ -n "${NSF_STRESS_FULL:-}" ]; then size=1024 rounds=3 img=3G; else size=32 rounds=2 img=400M; fi
+# images hold the file, the copy, the side file or the CoW'd blocks, and the change info
+if [ -n "${NSF_STRESS_FULL:-}" ]; then size=1024 rounds=2 img=6G; else size=32 rounds=2 img=400M; fi
 work=$(mktemp -d "${WB_TEST_DIR:-/var/tmp}/nsf-stress.XXXXXX")
 mounts=""
 cleanup() {
     for m in $mounts; do umount "$m" 2>/dev/null; done
     rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 pass() { passed=$((passed + 1)); echo "ok - $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
 skip() { skipped=$((skipped + 1)); echo "skip - $1"; }
