@@ -58,7 +58,7 @@ trow() { printf '%s,%s,%s,"%s",%s\n' "$1" "$2" "$3" "$(echo "$4" | tr -d '"')" t
 calc() { awk "BEGIN { printf \"%.4f\", $1 }"; }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p"; }   # key=value from a driver's output line
 
-for need in "$THROUGHPUT" "$PERFILE" "$WINBACKUP"; do
+for need in "$THROUGHPUT" "$PERFILE" "$WINBACKUP" "$O/bench/nsfbench"; do
     [ -x "$need" ] || { log "$need is not built (make bench builds it)"; exit 1; }
 done
 # The tools compared against (bench/packages): installed when missing and
@@ -120,6 +120,8 @@ env_rows() {
 }
 env_rows
 
+# WBBENCH_CASES=nsf runs case 6 alone (the others take long)
+if [ -z "${WBBENCH_CASES:-}" ]; then
 # ------------------------------------------------------- case 1: throughput
 BIGFILE=$W/big.dat
 log "case 1: preparing a $((BIG / MiB)) MiB file"
@@ -495,6 +497,11 @@ EOF
 else
     note "Case 5 skipped: needs the linux-source tree and build/filehistory."
 fi
+
+fi   # cases 1-5
+
+# ------------------------------------------------------- case 6: NSFBackup online backup
+. "$srcdir/bench/nsf-case.sh"
 
 # ------------------------------------------------------- outputs
 T_END=$(date +%s)

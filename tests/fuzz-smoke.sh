@@ -5,7 +5,7 @@ O=${O:-build}
 seconds=${FUZZ_SMOKE_SECONDS:-20}
 srcdir=$(dirname "$0")/..
 passed=0 failed=0 skipped=0
-for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metadata "$O"/fuzz/fuzz_structured "$O"/fuzz/fuzz_fh_config; do
+for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metadata "$O"/fuzz/fuzz_structured "$O"/fuzz/fuzz_fh_config "$O"/fuzz/fuzz_nsf_changeinfo; do
     if [ ! -x "$target" ]; then
         # without clang (or libxml2 for the configuration reader) nothing is
         # built: a skip; with it, a missing target is a broken build

@@ -7,6 +7,7 @@
  *   winbackup attrib FILE [ATTRIBUTES]          show or set DOS attributes (hex)
  *   winbackup wine -- PROG.exe [ARGS]           run a Windows program with the real
  *                                               kernel32 backup exports under Wine
+ *   winbackup nsf copy|apply|info ...           Domino NSFBackup API (nsf.c)
  *
  * Exit status: 0 success, 1 failure (one line on stderr), 2 usage.
  */
@@ -21,6 +22,8 @@
 
 /* tools/winbackup/wine.c when it is built in */
 int wb_cli_wine(int argc, char **argv) __attribute__((weak));
+/* tools/winbackup/nsf.c: Domino's NSFBackup API over live files */
+int wb_cli_nsf(int argc, char **argv);
 
 static const char usage_text[] =
     "Usage: winbackup COMMAND [ARGS]\n"
@@ -36,6 +39,9 @@ static const char usage_text[] =
     "  attrib FILE [HEX]                print or set FILE's DOS attributes (FILE_ATTRIBUTE_*)\n"
     "  wine -- PROG.exe [ARGS]          run a Windows program under Wine with working\n"
     "                                   kernel32 BackupRead/BackupWrite/BackupSeek\n"
+    "  nsf copy SRC DST [--info FILE]   consistent copy of a live file (Domino NSFBackup API)\n"
+    "  nsf apply COPY INFO              apply saved change info to a copy\n"
+    "  nsf info INFO                    check saved change info\n"
     "\n"
     "  --security    include (read) or apply (write) the security descriptor\n"
     "  --help        show this help      --version   show the version\n"
@@ -274,6 +280,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "write")) return cmd_write(argc - 2, argv + 2);
     if (!strcmp(argv[1], "list")) return cmd_list(argc - 2, argv + 2);
     if (!strcmp(argv[1], "attrib")) return cmd_attrib(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "nsf")) return wb_cli_nsf(argc - 2, argv + 2);
     if (!strcmp(argv[1], "wine"))
     {
         if (!wb_cli_wine)

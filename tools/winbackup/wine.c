@@ -19,6 +19,10 @@
  * upgrade) rewrites system32 with builtin copies, so it runs without the
  * override and the patched copy is put back on every launch when it differs.
  *
+ * Other PE + Unix DLLs of the project (nnotes.dll) are installed the same
+ * way, as builtin-marked files in system32 loading the real ones from
+ * WINEDLLPATH, so any program of the prefix can load them.
+ *
  * Environment:
  *   WINBACKUP_WINEPREFIX    the prefix
  *   WINBACKUP_WINE_DLLDIR   where winbackup.dll/.so are (default: the install dir)
@@ -58,10 +62,17 @@
 
 static const char *const forwarded_exports[] = { "BackupRead", "BackupSeek", "BackupWrite" };
 
+/* Further PE + Unix DLLs made loadable by any program of the prefix when
+ * they are found: in the DLL directory, or (build tree) in ../NAME/ next to
+ * it.  nnotes.dll: Domino's backup API (dlls/nnotes). */
+static const char *const optional_modules[] = { "nnotes" };
+#define OPTIONAL_MODULES (sizeof(optional_modules) / sizeof(optional_modules[0]))
+
 struct wine_setup
 {
     char prefix[PATH_MAX];
     char dlldir[PATH_MAX];
+    char module_dir[OPTIONAL_MODULES][PATH_MAX];    /* "" when not found */
     char kernel32[PATH_MAX];
     const char *loader;
     const char *server;
@@ -218,6 +229,20 @@ static int find_inputs(struct wine_setup *setup)
         return -1;
     }
 
+    for (i = 0; i < OPTIONAL_MODULES; i++)
+    {
+        char dir[PATH_MAX + 64];
+        setup->module_dir[i][0] = 0;
+        if (path_printf(dir, sizeof(dir), "%s", setup->dlldir) ||
+            path_printf(path, sizeof(path), "%s/%s.dll", dir, optional_modules[i]))
+            return -1;
+        if (!file_exists(path) &&
+            (path_printf(dir, sizeof(dir), "%s/../%s", setup->dlldir, optional_modules[i]) ||
+             path_printf(path, sizeof(path), "%s/%s.dll", dir, optional_modules[i]) || !file_exists(path)))
+            continue;
+        if (!realpath(dir, setup->module_dir[i])) setup->module_dir[i][0] = 0;
+    }
+
     env = getenv("WINBACKUP_WINE");
     setup->loader = env && *env ? env : WB_WINE_LOADER[0] ? WB_WINE_LOADER : "wine";
     env = getenv("WINBACKUP_WINESERVER");
@@ -359,6 +384,7 @@ static int copy_file(const char *src, const char *dst)
 static int install_dlls(const struct wine_setup *setup)
 {
     char target[PATH_MAX + 64], temp[PATH_MAX + 64], source[PATH_MAX + 64], err[256];
+    size_t i;
 
     if (path_printf(target, sizeof(target), "%s/drive_c/windows/system32/kernel32.dll", setup->prefix) ||
         path_printf(temp, sizeof(temp), "%s.winbackup-%d", target, (int)getpid()))
@@ -381,7 +407,25 @@ static int install_dlls(const struct wine_setup *setup)
         unlink(temp);
         return -1;
     }
-    return replace_if_different(temp, target);
+    if (replace_if_different(temp, target)) return -1;
+
+    /* the optional modules: a builtin-marked file in system32, the real one in WINEDLLPATH */
+    for (i = 0; i < OPTIONAL_MODULES; i++)
+    {
+        if (!setup->module_dir[i][0]) continue;
+        if (path_printf(source, sizeof(source), "%s/%s.dll", setup->module_dir[i], optional_modules[i]) ||
+            path_printf(target, sizeof(target), "%s/drive_c/windows/system32/%s.dll", setup->prefix,
+                        optional_modules[i]) ||
+            path_printf(temp, sizeof(temp), "%s.winbackup-%d", target, (int)getpid()))
+            return -1;
+        if (copy_file(source, temp))
+        {
+            unlink(temp);
+            return -1;
+        }
+        if (replace_if_different(temp, target)) return -1;
+    }
+    return 0;
 }
 
 /* File History's COM classes (fhcfg.dll) and service control (fhsvcctl.dll),
@@ -435,6 +479,7 @@ int wb_cli_wine(int argc, char **argv)
     struct wine_setup setup;
     const char *prefix_option = NULL;
     int setup_only = 0, i;
+    size_t module;
     char **prog_argv;
 
     for (i = 0; i < argc; i++)
@@ -465,6 +510,10 @@ int wb_cli_wine(int argc, char **argv)
 
     if (set_overrides("kernel32=n") || prepend_env("WINEDLLPATH", setup.dlldir, ':'))
         return LAUNCH_FAILED;
+    for (module = 0; module < OPTIONAL_MODULES; module++)
+        if (setup.module_dir[module][0] && strcmp(setup.module_dir[module], setup.dlldir) &&
+            prepend_env("WINEDLLPATH", setup.module_dir[module], ':'))
+            return LAUNCH_FAILED;
 
     /* the program replaces us: its exit status and signals are the caller's */
     if (!(prog_argv = calloc(argc - i + 2, sizeof(*prog_argv)))) return LAUNCH_FAILED;

@@ -1,0 +1,114 @@
+#!/bin/sh
+# nnotes.dll and libnotes.so end to end:
+#   1. conformance/nnotes.c (the dbbackup call pattern with a live writer
+#      child) under `winbackup wine`, on the build's file system (read-lease
+#      recorder on ext4/tmpfs) and, as root with xfsprogs and a free loop
+#      device, on a loop-mounted XFS (reflink recorder);
+#   2. a backup tool written against the toolkit (tests/nsf/nsfcopy.c)
+#      compiled natively against the INSTALLED headers and libnotes.so found
+#      through pkg-config, and with mingw-w64 against the headers and
+#      libnnotes.a installed by `make install-mingw-sysroot` into a scratch
+#      sysroot; both make byte-identical copies (the .exe under winbackup wine);
+#   3. the CLI: copy/apply/info, damaged and truncated change info refused,
+#      a half-applied copy refused until the same change info is applied again.
+# Prints "RESULT: P passed, F failed, S skipped".
+O=${O:-build}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "$O" && pwd)
+passed=0 failed=0 skipped=0
+pass() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
+skip() { skipped=$((skipped + 1)); echo "skip - $1"; }
+check() { name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+work=$(mktemp -d "${WB_TEST_DIR:-/var/tmp}/nnotes-check.XXXXXX")
+mnt=
+cleanup() {
+    [ -n "$WINBACKUP_WINEPREFIX" ] && [ -d "$WINBACKUP_WINEPREFIX" ] && WINEPREFIX=$WINBACKUP_WINEPREFIX ${WINESERVER:-wineserver} -k 2>/dev/null
+    if [ -n "$mnt" ]; then umount "$mnt" 2>/dev/null; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+winpath() { echo "Z:$1" | tr / '\\'; }
+
+# ---------------------------------------------------------------- 1. conformance under Wine
+if [ -f "$build/dlls/nnotes/nnotes.dll" ] && [ -f "$build/dlls/nnotes/nnotes.so" ] && \
+   [ -f "$build/conformance/nnotes.exe" ] && [ -f "$build/dlls/kernel32/winbackup.dll" ]; then
+    export WINBACKUP_WINEPREFIX=${WINBACKUP_TEST_WINEPREFIX:-$build/tests/wine/prefix}
+    export WINBACKUP_WINE_DLLDIR=$build/dlls/kernel32 WINEDEBUG=${WINEDEBUG:--all}
+    [ -n "$WINE" ] && export WINBACKUP_WINE="$WINE"
+    [ -n "$WINESERVER" ] && export WINBACKUP_WINESERVER="$WINESERVER"
+    run_conformance() {   # label, TMP (Windows path or empty)
+        if env ${2:+TMP="$2"} ${2:+TEMP="$2"} timeout 600 "$build/winbackup" wine -- "$build/conformance/nnotes.exe" \
+            > "$work/conf.log" 2>&1 && grep -q ' 0 failures), ' "$work/conf.log" && ! grep -q 'Tests skipped' "$work/conf.log"; then
+            pass "conformance/nnotes.exe under winbackup wine ($1): $(grep 'tests executed' "$work/conf.log" | tail -1 | sed 's/^[0-9a-f]*://')"
+        else
+            fail "conformance/nnotes.exe under winbackup wine ($1)"; tail -30 "$work/conf.log"
+        fi
+    }
+    run_conformance "$(findmnt -no FSTYPE -T "$build" 2>/dev/null || echo build) file system"
+    if [ "$(id -u)" = 0 ] && command -v mkfs.xfs >/dev/null && truncate -s 512M "$work/xfs.img" 2>/dev/null && \
+       mkfs.xfs -q -f -m reflink=1 "$work/xfs.img" 2>/dev/null && mkdir -p "$work/xfs" && \
+       mount -o loop "$work/xfs.img" "$work/xfs" 2>/dev/null; then
+        mnt=$work/xfs
+        mkdir -p "$mnt/tmp" && chmod 1777 "$mnt/tmp"
+        run_conformance "XFS, reflink" "$(winpath "$mnt/tmp")"
+    else
+        skip "conformance/nnotes.exe on XFS (needs root, xfsprogs and a loop device)"
+    fi
+else
+    skip "conformance/nnotes.exe under Wine (nnotes.dll, winbackup.dll or the test not built)"
+fi
+
+# ---------------------------------------------------------------- 1b. header types
+check "include/domino types on Linux x86_64 (tests/nsf/headers.c)" \
+    ${CC:-cc} -Wall -Werror -fsyntax-only -I"$top/include/domino" "$top/tests/nsf/headers.c"
+if [ -n "${MINGW_CC:-}" ]; then
+    check "include/domino types on Win64 (mingw-w64)" $MINGW_CC -Wall -Werror -fsyntax-only -I"$top/include/domino" "$top/tests/nsf/headers.c"
+    check "include/domino types on Win64 with <windows.h> first" \
+        $MINGW_CC -Wall -Werror -fsyntax-only -DWINDOWS_FIRST -I"$top/include/domino" "$top/tests/nsf/headers.c"
+fi
+
+# ---------------------------------------------------------------- 2. a toolkit program, two platforms
+(cd "$build/.." && ${MAKE:-make} -s install-nsf install-mingw-sysroot-nnotes DESTDIR="$work/root" \
+    MINGW_SYSROOT=/sysroot >/dev/null 2>&1)
+pcfile=$(find "$work/root" -name winbackup-notes.pc | head -n 1)
+if [ -n "$pcfile" ]; then
+    export PKG_CONFIG_PATH="$(dirname "$pcfile")" PKG_CONFIG_SYSROOT_DIR="$work/root"
+    libdir="$work/root$(pkg-config --variable=libdir winbackup-notes | sed "s|^$work/root||")"
+    ${CC:-cc} -Wall -Werror $(pkg-config --cflags winbackup-notes) -o "$work/nsfcopy" "$top/tests/nsf/nsfcopy.c" \
+        $(pkg-config --libs winbackup-notes) -Wl,-rpath,"$libdir"
+    check "a toolkit program builds natively against the installed headers and libnotes.so (pkg-config)" [ -x "$work/nsfcopy" ]
+    head -c 5000000 /dev/urandom > "$work/src.nsf"
+    check "  and its copy is identical" sh -c '"$1" "$2" "$3" >/dev/null && cmp -s "$2" "$3"' _ "$work/nsfcopy" "$work/src.nsf" "$work/native.copy"
+    if [ -n "${MINGW_CC:-}" ] && [ -f "$work/root/sysroot/lib/libnnotes.a" ]; then
+        $MINGW_CC -Wall -Werror -I"$work/root/sysroot/include/domino" -o "$work/nsfcopy.exe" "$top/tests/nsf/nsfcopy.c" \
+            -L"$work/root/sysroot/lib" -lnnotes
+        check "the same source builds with mingw-w64 against the sysroot install (headers + libnnotes.a)" [ -f "$work/nsfcopy.exe" ]
+        if [ -n "${WINBACKUP_WINE_DLLDIR:-}" ]; then
+            check "  and under winbackup wine its copy is identical" sh -c '"$1" wine -- "$2" "$3" "$4" >/dev/null 2>&1 && cmp -s "$5" "$6"' _ \
+                "$build/winbackup" "$work/nsfcopy.exe" "$(winpath "$work/src.nsf")" "$(winpath "$work/wine.copy")" "$work/src.nsf" "$work/wine.copy"
+        fi
+    fi
+else
+    fail "make install-nsf install-mingw-sysroot-nnotes into a scratch root"
+fi
+
+# ---------------------------------------------------------------- 3. the CLI
+wb=$build/winbackup
+head -c 3000000 /dev/urandom > "$work/a.nsf"
+check "winbackup nsf copy makes an identical copy" sh -c '"$1" nsf copy "$2" "$3" >/dev/null && cmp -s "$2" "$3"' _ "$wb" "$work/a.nsf" "$work/a.copy"
+uname=$(printf 'caf\303\251 \346\227\245')
+cp "$work/a.nsf" "$work/$uname.nsf"
+check "winbackup nsf copy of a non-ASCII path (UTF-8 -> LMBCS -> UTF-8)" sh -c '"$1" nsf copy "$2" "$3" >/dev/null && cmp -s "$2" "$3"' _ "$wb" "$work/$uname.nsf" "$work/$uname.copy"
+check "winbackup nsf copy refuses an existing target without --force" sh -c '! "$1" nsf copy "$2" "$3" 2>/dev/null' _ "$wb" "$work/a.nsf" "$work/a.copy"
+check "winbackup nsf copy of server!!path: ERR_NOT_LOCAL (0x0220)" sh -c '"$1" nsf copy "srv!!x.nsf" "$2" 2>&1 | grep -q "0x0220"' _ "$wb" "$work/r.copy"
+"$wb" nsf copy "$work/a.nsf" "$work/b.copy" --info "$work/b.ci" >/dev/null
+check "saved change info is valid (nsf info)" sh -c '"$1" nsf info "$2" | grep -q "size at start 3000000"' _ "$wb" "$work/b.ci"
+check "saved change info applies" sh -c '"$1" nsf apply "$2" "$3" && cmp -s "$2" "$4"' _ "$wb" "$work/b.copy" "$work/b.ci" "$work/a.nsf"
+head -c $(($(stat -c %s "$work/b.ci") - 1)) "$work/b.ci" > "$work/trunc.ci"
+check "truncated change info: ERR_CORRUPT_CHANGE_INFO (0x0ea7)" sh -c '"$1" nsf apply "$2" "$3" 2>&1 | grep -q "0x0ea7"' _ "$wb" "$work/b.copy" "$work/trunc.ci"
+cp "$work/b.ci" "$work/flip.ci"
+printf '\377' | dd of="$work/flip.ci" bs=1 seek=70 conv=notrunc 2>/dev/null
+check "damaged change info: ERR_CORRUPT_CHANGE_INFO" sh -c '"$1" nsf info "$2" 2>&1 | grep -q "0x0ea7"' _ "$wb" "$work/flip.ci"
+echo "RESULT: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

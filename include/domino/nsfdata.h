@@ -1,0 +1,21 @@
+/*
+ * nsfdata.h - NSF data types a backup tool needs: DBHANDLE and UNID.
+ */
+#ifndef NSF_DATA_DEFS
+#define NSF_DATA_DEFS
+
+#include "global.h"
+
+#define DBHANDLE DHANDLE
+
+typedef TIMEDATE DBID;
+
+typedef struct
+{
+    DBID File;          /* unique (random) number for the file */
+    TIMEDATE Note;      /* the note's origination time */
+} UNIVERSALNOTEID;
+
+#define UNID UNIVERSALNOTEID
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * libnotes.so: the Domino C API's backup functions for Linux programs, so a
+ * tool written against the toolkit builds unchanged (pkg-config
+ * winbackup-notes).  The exports are one-line calls into the engine's API
+ * core (core/api.c); this file gives it the platform: files opened by
+ * path (LMBCS, converted to UTF-8, relative to the current directory: there
+ * is no notes.ini data directory), the POSIX recorders and apply sink.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../nsf.h"
+#include "../posix/posix_nsf.h"
+#include "global.h"
+#include "nsfdb.h"
+#include "nsferr.h"
+#include "oserr.h"
+#include "osmem.h"
+#include "osmisc.h"
+#include "names.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+struct native_file
+{
+    int fd;
+    char path[PATH_MAX];        /* absolute, UTF-8 */
+};
+
+static nsf_status native_path(const char *lmbcs, char *utf8, size_t size)
+{
+    int bad;
+    size_t in_len = strlen(lmbcs);
+    size_t len = nsf_lmbcs_to_utf8(lmbcs, in_len, utf8, size, &bad);
+    if (bad || len + 1 >= size || memchr(utf8, 0, len)) return bad ? ERR_PATHCHAR : ERR_INV_FILE_NAME;
+    return 0;
+}
+
+static nsf_status db_open(const char *path, void **opaque)
+{
+    struct native_file *file;
+    char utf8[PATH_MAX];
+    struct stat st;
+    nsf_status status;
+
+    if ((status = native_path(path, utf8, sizeof(utf8)))) return status;
+    if (!(file = calloc(1, sizeof(*file)))) return ERR_MEMORY;
+    if ((file->fd = open(utf8, O_RDONLY | O_CLOEXEC)) < 0 || fstat(file->fd, &st) < 0)
+        status = nsf_status_from_errno(errno);
+    else if (!S_ISREG(st.st_mode)) status = ERR_NOT_NSF;
+    else if (!realpath(utf8, file->path)) status = nsf_status_from_errno(errno);
+    else status = nsf_posix_check_no_pending_apply(file->fd);
+    if (status)
+    {
+        if (file->fd >= 0) close(file->fd);
+        free(file);
+        return status;
+    }
+    *opaque = file;
+    return 0;
+}
+
+static nsf_status db_path(void *opaque, char *expanded, size_t size)
+{
+    struct native_file *file = opaque;
+    int bad;
+    size_t len = nsf_utf8_to_lmbcs(file->path, strlen(file->path), expanded, size, &bad);
+    return len + 1 >= size ? ERR_INV_FILE_NAME : 0;
+}
+
+static void db_close(void *opaque)
+{
+    struct native_file *file = opaque;
+    close(file->fd);
+    free(file);
+}
+
+static nsf_status backup_start(void *opaque, void **recorder, uint64_t *size)
+{
+    struct native_file *file = opaque;
+    return nsf_recorder_start(file->fd, (struct nsf_recorder **)recorder, size);
+}
+
+static nsf_status backup_mark(void *rec, uint64_t mark) { return nsf_recorder_mark(rec, mark); }
+static nsf_status backup_stop(void *rec) { return nsf_recorder_stop(rec); }
+static nsf_status backup_info_size(void *rec, uint64_t *size) { return nsf_recorder_info_size(rec, size); }
+static nsf_status backup_info_read(void *rec, void *buffer, uint32_t size, uint32_t *filled)
+{
+    return nsf_recorder_info_read(rec, buffer, size, filled);
+}
+static void backup_end(void *rec) { nsf_recorder_end(rec); }
+
+static nsf_status apply_open(const char *path, void **sink)
+{
+    char utf8[PATH_MAX];
+    nsf_status status;
+    int fd;
+
+    if ((status = native_path(path, utf8, sizeof(utf8)))) return status;
+    if ((fd = open(utf8, O_RDWR | O_CLOEXEC)) < 0) return nsf_status_from_errno(errno);
+    if ((status = nsf_posix_sink_open(fd, (struct nsf_posix_sink **)sink))) close(fd);
+    return status;
+}
+
+static const struct nsf_platform_ops native_platform =
+{
+    db_open, db_path, db_close,
+    backup_start, backup_mark, backup_stop, backup_info_size, backup_info_read, backup_end,
+    apply_open, &nsf_posix_sink_ops,
+};
+
+__attribute__((constructor)) static void native_init(void)
+{
+    nsf_api_set_platform(&native_platform);
+}
+
+/* ---------------------------------------------------------------- exports */
+
+EXPORT STATUS LNPUBLIC NotesInit(void) { return nsf_api_notes_init(); }
+EXPORT STATUS LNPUBLIC NotesInitExtended(int argc, char **argv) { return nsf_api_notes_init(); }
+EXPORT void LNPUBLIC NotesTerm(void) { nsf_api_notes_term(); }
+
+EXPORT STATUS LNPUBLIC NSFDbOpen(const char *PathName, DBHANDLE *rethDB) { return nsf_api_db_open(PathName, rethDB); }
+EXPORT STATUS LNPUBLIC NSFDbClose(DBHANDLE hDB) { return nsf_api_db_close(hDB); }
+EXPORT STATUS LNPUBLIC NSFDbPathGet(DBHANDLE hDB, char *retCanonicalPathName, char *retExpandedPathName)
+{
+    return nsf_api_db_path(hDB, retCanonicalPathName, retExpandedPathName);
+}
+EXPORT STATUS LNPUBLIC NSFDbGetLogInfo(DBHANDLE hDb, DWORD Flags, BOOL *LOGGED, UNID *LogID, UNID *DbIID,
+                                       DWORD *LogExtent)
+{
+    return nsf_api_db_log_info(hDb, Flags, LOGGED, (uint8_t *)LogID, (uint8_t *)DbIID, LogExtent);
+}
+
+EXPORT STATUS LNPUBLIC NSFBackupStart(DBHANDLE hDB, DWORD Flags, DHANDLE *BackupContext, DWORD *FileSizeLow,
+                                      DWORD *FileSizeHigh)
+{
+    return nsf_api_backup_start(hDB, Flags, BackupContext, FileSizeLow, FileSizeHigh);
+}
+EXPORT STATUS LNPUBLIC NSFBackupStop(DBHANDLE hDB, DHANDLE BackupContext) { return nsf_api_backup_stop(hDB, BackupContext); }
+EXPORT STATUS LNPUBLIC NSFBackupEnd(DBHANDLE hDB, DHANDLE BackupContext, DWORD Options)
+{
+    return nsf_api_backup_end(hDB, BackupContext, Options);
+}
+EXPORT STATUS LNPUBLIC NSFBackupSetHighWaterMark(DBHANDLE hDB, DHANDLE BackupContext, DWORD HighWaterMarkLow,
+                                                 DWORD HighWaterMarkHigh)
+{
+    return nsf_api_backup_mark(hDB, BackupContext, HighWaterMarkLow, HighWaterMarkHigh);
+}
+EXPORT STATUS LNPUBLIC NSFBackupGetChangeInfoSize(DBHANDLE hDB, DHANDLE hBackupContext, DWORD Flags,
+                                                  DWORD *InfoSizeLow, DWORD *InfoSizeHigh)
+{
+    return nsf_api_backup_info_size(hDB, hBackupContext, Flags, InfoSizeLow, InfoSizeHigh);
+}
+EXPORT STATUS LNPUBLIC NSFBackupGetNextChangeInfo(DBHANDLE hDB, DHANDLE hBackupContext, DWORD Flags, char *Buffer,
+                                                  DWORD BufferSize, DWORD *FilledSize)
+{
+    return nsf_api_backup_info_next(hDB, hBackupContext, Flags, Buffer, BufferSize, FilledSize);
+}
+EXPORT STATUS LNPUBLIC NSFBackupStartApplyChangeInfo(DHANDLE *ApplyInfoContext, char *CopyFilePath, DWORD Flags,
+                                                     DWORD InfoSizeLow, DWORD InfoSizeHigh)
+{
+    return nsf_api_apply_start(ApplyInfoContext, CopyFilePath, Flags, InfoSizeLow, InfoSizeHigh);
+}
+EXPORT STATUS LNPUBLIC NSFBackupApplyNextChangeInfo(DHANDLE ApplyInfoContext, DWORD Flags, char *Buffer,
+                                                    DWORD BufferSize)
+{
+    return nsf_api_apply_next(ApplyInfoContext, Flags, Buffer, BufferSize);
+}
+EXPORT STATUS LNPUBLIC NSFBackupEndApplyChangeInfo(DHANDLE ApplyInfoContext, DWORD Flags)
+{
+    return nsf_api_apply_end(ApplyInfoContext, Flags);
+}
+
+EXPORT STATUS LNPUBLIC OSMemAlloc(WORD BlkType, DWORD dwSize, DHANDLE *retHandle)
+{
+    return nsf_api_mem_alloc(BlkType, dwSize, retHandle);
+}
+EXPORT STATUS LNPUBLIC OSMemFree(DHANDLE Handle) { return nsf_api_mem_free(Handle); }
+EXPORT STATUS LNPUBLIC OSMemGetSize(DHANDLE Handle, DWORD *retSize) { return nsf_api_mem_size(Handle, retSize); }
+EXPORT void * LNPUBLIC OSLockObject(DHANDLE Handle) { return nsf_api_mem_lock(Handle); }
+EXPORT BOOL LNPUBLIC OSUnlockObject(DHANDLE Handle) { return nsf_api_mem_unlock(Handle); }
+EXPORT WORD LNPUBLIC OSLoadString(HMODULE hModule, STATUS StringCode, char *retBuffer, WORD BufferLength)
+{
+    return nsf_api_load_string(StringCode, retBuffer, BufferLength);
+}
+
+/* Native here is UTF-8. */
+EXPORT WORD LNPUBLIC OSTranslate(WORD TranslateMode, const char *In, WORD InLength, char *Out, WORD OutLength)
+{
+    size_t written = 0;
+    int bad;
+
+    if (!In || !Out || !OutLength) return 0;
+    switch (TranslateMode)
+    {
+    case OS_TRANSLATE_LMBCS_TO_NATIVE:
+        written = nsf_lmbcs_to_utf8(In, strnlen(In, InLength), Out, OutLength, &bad);
+        break;
+    case OS_TRANSLATE_NATIVE_TO_LMBCS:
+        written = nsf_utf8_to_lmbcs(In, strnlen(In, InLength), Out, OutLength, &bad);
+        break;
+    default:
+        if (!nsf_translate(TranslateMode, In, InLength, Out, OutLength, &written)) written = 0;
+        break;
+    }
+    return (WORD)written;
+}

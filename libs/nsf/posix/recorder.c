@@ -1,0 +1,596 @@
+/*
+ * The recorder: what makes "copy + change info == file at Start" true for
+ * a file other processes keep writing (docs/nsf-backup.md).
+ *
+ * One nsf_recorder holds the whole state of one backup.  States:
+ *
+ *   RECORDING --stop--> STOPPED (change info sized, encoder at byte 0)
+ *                       --info_read...--> (encoder drains) ; end frees
+ *
+ * Strategies, chosen at Start:
+ *
+ *   reflink  FICLONE the file into an unnamed O_TMPFILE beside it (same
+ *            file system; the kernel flushes and blocks writers during the
+ *            clone, so it is a point-in-time image) at Start, and again at
+ *            Stop.  Every block of the file is shared with the Start clone
+ *            after the first clone, so any write, truncate, punch or extend
+ *            between the clones gives the Stop clone a different mapping:
+ *            the changed ranges are those where the two clones' FIEMAP maps
+ *            differ (another physical address, or data where the Start clone
+ *            had data and the Stop clone a hole; extents whose address is not
+ *            trustworthy - inline, delalloc, encoded, unknown - count as
+ *            changed).  Before-images are read from the Start clone.  Holes
+ *            (and unwritten extents) of the Start clone are always recorded,
+ *            as ZERO records without payload: a hole can be filled and
+ *            punched again between the clones, leaving both maps equal while
+ *            the copy read the data in between.  Both clones are immutable, so the size pass and
+ *            the stream pass see the same ranges; the walk holds a few
+ *            hundred extents at a time, whatever the file size.
+ *
+ *   lease    where FICLONE fails (ext4, tmpfs): a read lease, which the
+ *            kernel grants only while no process holds the file open for
+ *            writing (else ERR_NSF_CANT_BACKUP at Start).  A process that
+ *            then opens it for writing (or truncates it) is blocked until
+ *            the lease is released; the lease break is a signal to a thread
+ *            of ours, which copies [high-water mark, size at Start) into an
+ *            unnamed side file, checks in /proc/locks that the lease was
+ *            still held (not revoked by lease-break-time) when the copy
+ *            ended, then releases it.  Below the mark the caller's copy was
+ *            made before any write could happen; above it the side file
+ *            holds the Start image.  A revoked lease fails the backup
+ *            (ERR_NSF_CANT_BACKUP at Stop) instead of producing a copy that
+ *            is not a point-in-time image.
+ *
+ * One backup per inode at a time, across processes: an OFD read lock on a
+ * byte far past any data (LOCK_OFFSET) marks a running backup; after taking
+ * ours we look for any other owner's lock there.  OFD locks die with the
+ * descriptor, so a killed backup leaves nothing behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include "posix_nsf.h"
+#include "nsferr.h"
+#include "oserr.h"
+
+#define LOCK_OFFSET     ((off_t)0x7fffffffffff0000LL)
+#define FIEMAP_BATCH    256
+#define UNTRUSTED_EXTENT (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_ENCODED | \
+                          FIEMAP_EXTENT_DATA_ENCRYPTED | FIEMAP_EXTENT_NOT_ALIGNED | \
+                          FIEMAP_EXTENT_DATA_INLINE | FIEMAP_EXTENT_DATA_TAIL)
+#define LEASE_SIGNAL    (SIGRTMAX - 5)
+
+/* ---------------------------------------------------------------- FIEMAP walk */
+
+struct fiemap_cursor
+{
+    int fd;
+    uint64_t limit;                 /* size at Start: nothing past it matters */
+    struct fiemap *map;
+    uint32_t count, index;
+    uint64_t from, to;              /* what the buffered extents describe */
+    int valid;
+};
+
+struct piece
+{
+    int hole;                       /* a hole, or an unwritten extent: reads as zeros */
+    int trusted;
+    uint64_t physical;              /* of the piece's first byte */
+    uint64_t end;
+};
+
+static nsf_status cursor_fetch(struct fiemap_cursor *c, uint64_t pos)
+{
+    struct fiemap_extent *last;
+
+    memset(c->map, 0, sizeof(*c->map));
+    c->map->fm_start = pos;
+    c->map->fm_length = c->limit - pos;
+    c->map->fm_flags = FIEMAP_FLAG_SYNC;
+    c->map->fm_extent_count = FIEMAP_BATCH;
+    if (ioctl(c->fd, FS_IOC_FIEMAP, c->map) < 0) return nsf_status_from_errno(errno);
+    c->count = c->map->fm_mapped_extents;
+    c->index = 0;
+    c->from = pos;
+    c->to = c->limit;
+    if (c->count == FIEMAP_BATCH)
+    {
+        last = &c->map->fm_extents[c->count - 1];
+        if (!(last->fe_flags & FIEMAP_EXTENT_LAST) && last->fe_logical + last->fe_length < c->limit)
+            c->to = last->fe_logical + last->fe_length;
+    }
+    if (c->to <= pos) c->to = c->limit;
+    c->valid = 1;
+    return 0;
+}
+
+/* The piece of the map that starts at pos: ends where its extent (or hole) ends. */
+static nsf_status cursor_piece(struct fiemap_cursor *c, uint64_t pos, struct piece *p)
+{
+    struct fiemap_extent *e;
+    nsf_status status;
+
+    if (!c->valid || pos < c->from || pos >= c->to)
+        if ((status = cursor_fetch(c, pos))) return status;
+    while (c->index < c->count &&
+           c->map->fm_extents[c->index].fe_logical + c->map->fm_extents[c->index].fe_length <= pos)
+        c->index++;
+    if (c->index == c->count)
+    {
+        p->hole = 1;
+        p->end = c->to;
+    }
+    else if ((e = &c->map->fm_extents[c->index])->fe_logical > pos)
+    {
+        p->hole = 1;
+        p->end = e->fe_logical;
+    }
+    else
+    {
+        p->hole = !!(e->fe_flags & FIEMAP_EXTENT_UNWRITTEN);
+        p->trusted = !(e->fe_flags & UNTRUSTED_EXTENT);
+        p->physical = e->fe_physical + (pos - e->fe_logical);
+        p->end = e->fe_logical + e->fe_length;
+    }
+    if (p->end > c->limit) p->end = c->limit;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- recorder */
+
+enum lease_state { LEASE_WATCHING, LEASE_SAVED, LEASE_FAILED, LEASE_RELEASED };
+
+struct nsf_recorder
+{
+    int fd;                         /* our own read-only descriptor: lock and lease live on it */
+    struct stat st;
+    enum nsf_recorder_kind kind;
+    struct nsf_ci_header header;
+    int stopped;
+    /* reflink */
+    int clone_start, clone_stop;
+    struct fiemap_cursor cur_start, cur_stop;
+    uint64_t pos;                   /* range source cursor */
+    /* lease */
+    pthread_t thread;
+    int thread_running;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    pid_t tid;
+    int stop_request;
+    uint64_t mark;                  /* high-water mark, atomically updated */
+    enum lease_state lease_state;
+    nsf_status lease_error;
+    int side_fd;
+    uint64_t saved_from;
+    int range_given;
+    char dir[PATH_MAX];
+    /* change info */
+    struct nsf_ci_encoder *encoder;
+    uint64_t info_size;
+};
+
+enum nsf_recorder_kind nsf_recorder_kind(const struct nsf_recorder *rec) { return rec->kind; }
+
+static int open_tmpfile(const char *dir)
+{
+    int fd = -1;
+    if (dir[0]) fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && dir[0] && errno != EACCES && errno != EROFS && errno != EPERM) return -1;
+    return fd;
+}
+
+/* The directory of the file (for clones and side files), "" if unknown. */
+static void file_directory(int fd, char *dir, size_t size)
+{
+    char link[64], path[PATH_MAX];
+    ssize_t len;
+    char *slash;
+
+    dir[0] = 0;
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    if ((len = readlink(link, path, sizeof(path) - 1)) <= 0) return;
+    path[len] = 0;
+    if (path[0] != '/' || strstr(path, " (deleted)")) return;
+    if (!(slash = strrchr(path, '/'))) return;
+    if (slash == path) slash++;
+    *slash = 0;
+    if (strlen(path) < size) strcpy(dir, path);
+}
+
+static nsf_status take_backup_lock(int fd)
+{
+    struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOCK_OFFSET, .l_len = 1 };
+
+    if (fcntl(fd, F_OFD_SETLK, &lock) < 0)
+        return errno == EAGAIN || errno == EACCES ? ERR_BACKUP_ALREADY_IN_PROGRESS : nsf_status_from_errno(errno);
+    memset(&lock, 0, sizeof(lock));
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = LOCK_OFFSET;
+    lock.l_len = 1;
+    if (fcntl(fd, F_OFD_GETLK, &lock) < 0) return nsf_status_from_errno(errno);
+    /* another descriptor's lock there: a backup of this inode is running */
+    if (lock.l_type != F_UNLCK) return ERR_BACKUP_ALREADY_IN_PROGRESS;
+    return 0;
+}
+
+static nsf_status start_reflink(struct nsf_recorder *rec)
+{
+    struct stat st;
+
+    if ((rec->clone_start = open_tmpfile(rec->dir)) < 0) return ERR_NSF_CANT_BACKUP;
+    if (ioctl(rec->clone_start, FICLONE, rec->fd) < 0 || fstat(rec->clone_start, &st) < 0)
+    {
+        close(rec->clone_start);
+        rec->clone_start = -1;
+        return ERR_NSF_CANT_BACKUP;
+    }
+    rec->header.start_size = st.st_size;
+    rec->kind = NSF_RECORDER_REFLINK;
+    return 0;
+}
+
+/* Is our lease still in /proc/locks (active or breaking)? */
+static int lease_still_held(struct nsf_recorder *rec)
+{
+    char line[256], want[64];
+    FILE *locks = fopen("/proc/locks", "re");
+    int held = 0;
+
+    if (!locks) return 0;
+    snprintf(want, sizeof(want), " %d %02x:%02x:%lu ", (int)getpid(), major(rec->st.st_dev), minor(rec->st.st_dev),
+             (unsigned long)rec->st.st_ino);
+    while (!held && fgets(line, sizeof(line), locks))
+        if (strstr(line, "LEASE") && strstr(line, want)) held = 1;
+    fclose(locks);
+    return held;
+}
+
+static nsf_status copy_range(int from_fd, int to_fd, uint64_t offset, uint64_t end)
+{
+    static const size_t chunk = 1 << 20;
+    char *buffer = NULL;
+    nsf_status status = 0;
+
+    while (offset < end)
+    {
+        loff_t in = offset, out = offset;
+        size_t want = end - offset < chunk ? end - offset : chunk;
+        ssize_t done = buffer ? -1 : copy_file_range(from_fd, &in, to_fd, &out, want, 0);
+        if (done < 0 && !buffer && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+        {
+            if (!(buffer = malloc(chunk))) return ERR_MEMORY;
+            continue;
+        }
+        if (buffer)
+        {
+            done = pread(from_fd, buffer, want, offset);
+            if (done > 0 && pwrite(to_fd, buffer, done, offset) != done) done = -1;
+        }
+        if (done < 0)
+        {
+            if (errno == EINTR) continue;
+            status = nsf_status_from_errno(errno);
+            break;
+        }
+        if (!done) break;       /* the file is shorter than at Start: impossible under the lease */
+        offset += done;
+    }
+    free(buffer);
+    return status;
+}
+
+/* The lease is breaking: a writer waits in open().  Save what the copy may still read. */
+static void save_before_writer(struct nsf_recorder *rec)
+{
+    uint64_t from = __atomic_load_n(&rec->mark, __ATOMIC_ACQUIRE);
+    nsf_status status = 0;
+
+    if (from > rec->header.start_size) from = rec->header.start_size;
+    rec->side_fd = open_tmpfile(rec->dir);
+    if (rec->side_fd < 0) rec->side_fd = open_tmpfile(P_tmpdir);
+    if (rec->side_fd < 0) status = nsf_status_from_errno(errno);
+    if (!status) status = copy_range(rec->fd, rec->side_fd, from, rec->header.start_size);
+    if (!status && !lease_still_held(rec)) status = ERR_NSF_CANT_BACKUP;   /* revoked before we were done */
+    fcntl(rec->fd, F_SETLEASE, F_UNLCK);
+    rec->saved_from = from;
+    rec->lease_error = status;
+    rec->lease_state = status ? LEASE_FAILED : LEASE_SAVED;
+}
+
+static void *lease_thread(void *arg)
+{
+    struct nsf_recorder *rec = arg;
+    struct timespec wait = { 0, 20 * 1000 * 1000 };
+    siginfo_t info;
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, LEASE_SIGNAL);
+    pthread_mutex_lock(&rec->mutex);
+    rec->tid = (pid_t)syscall(SYS_gettid);
+    pthread_cond_broadcast(&rec->cond);
+    pthread_mutex_unlock(&rec->mutex);
+    for (;;)
+    {
+        int sig = sigtimedwait(&set, &info, &wait);
+        if (sig == LEASE_SIGNAL && rec->lease_state == LEASE_WATCHING) save_before_writer(rec);
+        if (__atomic_load_n(&rec->stop_request, __ATOMIC_ACQUIRE)) break;
+    }
+    if (rec->lease_state == LEASE_WATCHING)
+    {
+        fcntl(rec->fd, F_SETLEASE, F_UNLCK);
+        rec->lease_state = LEASE_RELEASED;
+    }
+    return NULL;
+}
+
+static void stop_lease_thread(struct nsf_recorder *rec)
+{
+    if (!rec->thread_running) return;
+    __atomic_store_n(&rec->stop_request, 1, __ATOMIC_RELEASE);
+    pthread_join(rec->thread, NULL);
+    rec->thread_running = 0;
+}
+
+static nsf_status start_lease(struct nsf_recorder *rec)
+{
+    struct f_owner_ex owner;
+    sigset_t set, old;
+    struct stat st;
+    int err;
+
+    /* the thread inherits the signal blocked: it only ever takes it with sigtimedwait */
+    sigemptyset(&set);
+    sigaddset(&set, LEASE_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    err = pthread_create(&rec->thread, NULL, lease_thread, rec);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err) return ERR_THREAD_CREATE;
+    rec->thread_running = 1;
+    pthread_mutex_lock(&rec->mutex);
+    while (!rec->tid) pthread_cond_wait(&rec->cond, &rec->mutex);
+    pthread_mutex_unlock(&rec->mutex);
+
+    owner.type = F_OWNER_TID;
+    owner.pid = rec->tid;
+    if (fcntl(rec->fd, F_SETOWN_EX, &owner) < 0 || fcntl(rec->fd, F_SETSIG, LEASE_SIGNAL) < 0 ||
+        fcntl(rec->fd, F_SETLEASE, F_RDLCK) < 0)
+    {
+        rec->lease_state = LEASE_RELEASED;
+        stop_lease_thread(rec);
+        /* EAGAIN: open for writing somewhere; EACCES: not the owner and no CAP_LEASE;
+         * EINVAL: no leases on this file system */
+        return ERR_NSF_CANT_BACKUP;
+    }
+    /* no writer can exist from here on: the size is the size at Start */
+    if (fstat(rec->fd, &st) < 0)
+    {
+        stop_lease_thread(rec);
+        return nsf_status_from_errno(errno);
+    }
+    rec->header.start_size = st.st_size;
+    rec->kind = NSF_RECORDER_LEASE;
+    return 0;
+}
+
+nsf_status nsf_recorder_start(int fd, struct nsf_recorder **recorder, uint64_t *size)
+{
+    const char *only = getenv("WINBACKUP_NSF_RECORDER");
+    struct nsf_recorder *rec;
+    char link[64];
+    nsf_status status;
+
+    *recorder = NULL;
+    if (!(rec = calloc(1, sizeof(*rec)))) return ERR_MEMORY;
+    rec->clone_start = rec->clone_stop = rec->side_fd = -1;
+    pthread_mutex_init(&rec->mutex, NULL);
+    pthread_cond_init(&rec->cond, NULL);
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    if ((rec->fd = open(link, O_RDONLY | O_CLOEXEC)) < 0)
+    {
+        status = nsf_status_from_errno(errno);
+        goto failed;
+    }
+    if (fstat(rec->fd, &rec->st) < 0)
+    {
+        status = nsf_status_from_errno(errno);
+        goto failed;
+    }
+    if (!S_ISREG(rec->st.st_mode))
+    {
+        status = ERR_NOT_NSF;
+        goto failed;
+    }
+    if ((status = take_backup_lock(rec->fd))) goto failed;
+    file_directory(rec->fd, rec->dir, sizeof(rec->dir));
+    if (getrandom(rec->header.backup_id, sizeof(rec->header.backup_id), 0) != sizeof(rec->header.backup_id))
+    {
+        status = ERR_UNKNOWN;
+        goto failed;
+    }
+    rec->header.record_max = NSF_CI_MAX_RECORD;
+
+    status = ERR_NSF_CANT_BACKUP;
+    if (!only || strcmp(only, "lease")) status = start_reflink(rec);
+    if (status && (!only || strcmp(only, "reflink"))) status = start_lease(rec);
+    if (status) goto failed;
+    *size = rec->header.start_size;
+    *recorder = rec;
+    return 0;
+
+failed:
+    nsf_recorder_end(rec);
+    return status;
+}
+
+nsf_status nsf_recorder_mark(struct nsf_recorder *rec, uint64_t mark)
+{
+    /* the latest claim counts: "everything below this was copied" */
+    __atomic_store_n(&rec->mark, mark, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- range sources */
+
+static nsf_status diff_rewind(void *opaque)
+{
+    struct nsf_recorder *rec = opaque;
+    rec->pos = 0;
+    rec->cur_start.valid = rec->cur_stop.valid = 0;
+    return 0;
+}
+
+/* Next range: a run of Start-clone holes (ZERO), or a run of Start-clone
+ * data whose Stop-clone mapping differs (DATA).  Unchanged data is skipped. */
+static nsf_status diff_next(void *opaque, uint64_t *offset, uint64_t *length, int *zero)
+{
+    struct nsf_recorder *rec = opaque;
+    uint64_t limit = rec->header.start_size, begin = 0;
+    int in_range = 0, range_zero = 0;
+    struct piece a, b;
+    nsf_status status;
+
+    while (rec->pos < limit)
+    {
+        uint64_t end;
+        int record, kind_zero;
+        if ((status = cursor_piece(&rec->cur_start, rec->pos, &a)) ||
+            (status = cursor_piece(&rec->cur_stop, rec->pos, &b)))
+            return status;
+        end = a.end < b.end ? a.end : b.end;
+        kind_zero = a.hole;
+        record = a.hole || b.hole || !a.trusted || !b.trusted || a.physical != b.physical;
+        if (in_range && (!record || kind_zero != range_zero)) break;
+        if (record && !in_range)
+        {
+            begin = rec->pos;
+            in_range = 1;
+            range_zero = kind_zero;
+        }
+        rec->pos = end;
+    }
+    *offset = begin;
+    *length = in_range ? rec->pos - begin : 0;
+    *zero = range_zero;
+    return 0;
+}
+
+static nsf_status clone_read(void *opaque, uint64_t offset, void *buffer, uint32_t size)
+{
+    struct nsf_recorder *rec = opaque;
+    int fd = rec->kind == NSF_RECORDER_REFLINK ? rec->clone_start : rec->side_fd;
+    uint32_t done = 0;
+
+    while (done < size)
+    {
+        ssize_t got = pread(fd, (char *)buffer + done, size - done, offset + done);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return nsf_status_from_errno(errno);
+        if (!got)
+        {
+            memset((char *)buffer + done, 0, size - done);  /* past the end of a sparse side file: zeros */
+            break;
+        }
+        done += got;
+    }
+    return 0;
+}
+
+static const struct nsf_range_source_ops diff_ops = { diff_rewind, diff_next, clone_read };
+
+static nsf_status saved_rewind(void *opaque)
+{
+    ((struct nsf_recorder *)opaque)->range_given = 0;
+    return 0;
+}
+
+static nsf_status saved_next(void *opaque, uint64_t *offset, uint64_t *length, int *zero)
+{
+    struct nsf_recorder *rec = opaque;
+
+    *offset = rec->saved_from;
+    *length = 0;
+    if (rec->lease_state == LEASE_SAVED && !rec->range_given) *length = rec->header.start_size - rec->saved_from;
+    rec->range_given = 1;
+    return 0;
+}
+
+static const struct nsf_range_source_ops saved_ops = { saved_rewind, saved_next, clone_read };
+
+nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
+{
+    const struct nsf_range_source_ops *ops;
+    nsf_status status;
+
+    if (rec->stopped) return ERR_NOT_DOING_BACKUP;
+    if (rec->kind == NSF_RECORDER_REFLINK)
+    {
+        if ((rec->clone_stop = open_tmpfile(rec->dir)) < 0) return nsf_status_from_errno(errno);
+        if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0) return nsf_status_from_errno(errno);
+        rec->cur_start.fd = rec->clone_start;
+        rec->cur_stop.fd = rec->clone_stop;
+        rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
+        if (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
+            !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))))
+            return ERR_MEMORY;
+        ops = &diff_ops;
+    }
+    else
+    {
+        stop_lease_thread(rec);
+        if (rec->lease_state == LEASE_FAILED) return rec->lease_error ? rec->lease_error : ERR_NSF_CANT_BACKUP;
+        ops = &saved_ops;
+    }
+    if ((status = nsf_ci_encoder_new(&rec->header, ops, rec, &rec->encoder)) ||
+        (status = nsf_ci_encoder_size(rec->encoder, &rec->info_size)))
+        return status;
+    rec->stopped = 1;
+    return 0;
+}
+
+nsf_status nsf_recorder_info_size(struct nsf_recorder *rec, uint64_t *size)
+{
+    if (!rec->stopped) return ERR_NOT_DOING_BACKUP;
+    *size = rec->info_size;
+    return 0;
+}
+
+nsf_status nsf_recorder_info_read(struct nsf_recorder *rec, void *buffer, uint32_t size, uint32_t *filled)
+{
+    *filled = 0;
+    if (!rec->stopped) return ERR_NOT_DOING_BACKUP;
+    return nsf_ci_encoder_read(rec->encoder, buffer, size, filled);
+}
+
+void nsf_recorder_end(struct nsf_recorder *rec)
+{
+    if (!rec) return;
+    stop_lease_thread(rec);
+    nsf_ci_encoder_free(rec->encoder);
+    free(rec->cur_start.map);
+    free(rec->cur_stop.map);
+    if (rec->clone_start >= 0) close(rec->clone_start);
+    if (rec->clone_stop >= 0) close(rec->clone_stop);
+    if (rec->side_fd >= 0) close(rec->side_fd);
+    if (rec->fd >= 0) close(rec->fd);       /* drops the backup lock */
+    pthread_mutex_destroy(&rec->mutex);
+    pthread_cond_destroy(&rec->cond);
+    free(rec);
+}

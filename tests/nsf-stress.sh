@@ -1,0 +1,143 @@
+#!/bin/sh
+# The NSFBackup invariant under fire, per file system, and kill -9.
+#
+# For each file system - tmpfs, ext4, and (as root, with xfsprogs/btrfs-progs
+# and loop devices) XFS and btrfs on loop-mounted images - build/tests/nsf_stress
+# backs a file up while other processes write random 4 KiB blocks at full
+# speed, applies the change info to the copy and compares it byte for byte
+# with the image taken at Start (writers SIGSTOPped for that instant):
+#   reopen   a writer opening the file anew for every write   -> invariant, everywhere
+#   held     a writer holding it open since before Start       -> invariant on XFS/btrfs
+#                                                                 (reflink); ERR_NSF_CANT_BACKUP
+#                                                                 at Start on ext4/tmpfs
+#   both     one of each (XFS/btrfs)
+#   resize   truncations and extensions besides the writes     -> invariant, everywhere
+# Then kill -9 of `winbackup nsf copy` during Start and during the copy (the
+# source unchanged, no backup lock, lease or file left: the next backup and a
+# writer get in at once), and of `winbackup nsf apply` (the copy is refused
+# as half-applied until the same change info is applied again, which
+# completes it byte for byte).
+#
+# make check: 32 MiB files, 2 rounds per case.  make nsf-stress
+# (NSF_STRESS_FULL=1): 1 GiB files, 2 rounds (6 GiB images).
+# Prints "RESULT: P passed, F failed, S skipped".
+O=${O:-build}
+build=$(cd "$O" && pwd)
+stress=$build/tests/nsf_stress
+wb=$build/winbackup
+passed=0 failed=0 skipped=0
+# images hold the file, the copy, the side file or the CoW'd blocks, and the change info
+if [ -n "${NSF_STRESS_FULL:-}" ]; then size=1024 rounds=2 img=6G; else size=32 rounds=2 img=400M; fi
+work=$(mktemp -d "${WB_TEST_DIR:-/var/tmp}/nsf-stress.XXXXXX")
+mounts=""
+cleanup() {
+    for m in $mounts; do umount "$m" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+pass() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
+skip() { skipped=$((skipped + 1)); echo "skip - $1"; }
+
+if [ ! -x "$stress" ] || [ ! -x "$wb" ]; then
+    echo "nsf_stress or winbackup not built"; echo "RESULT: 0 passed, 0 failed, 1 skipped"; exit 0
+fi
+
+# mount_fs NAME MKFS...: a loop-mounted image at $work/NAME (sets NAME=mount point)
+mount_fs() {
+    name=$1; shift
+    eval $name=
+    [ "$(id -u)" = 0 ] || return 1
+    command -v "$1" >/dev/null 2>&1 || return 1
+    truncate -s "$img" "$work/$name.img" && "$@" "$work/$name.img" >/dev/null 2>&1 && mkdir -p "$work/$name" &&
+        mount -o loop "$work/$name.img" "$work/$name" 2>/dev/null || return 1
+    mounts="$work/$name $mounts"
+    eval $name=\$work/\$name
+}
+
+run_case() {   # fs label, dir, writers, expect
+    log=$work/case.log
+    if timeout 1200 "$stress" "$2/live.dat" "$size" "$rounds" "$3" "$4" > "$log" 2>&1 && grep -q ' 0 failed' "$log"; then
+        pass "$1: $3 writer(s), expect $4: $(grep -c '^ok' "$log") rounds ($(grep '^ok' "$log" | head -1 | sed 's/^ok [0-9]*: //'))"
+    else
+        fail "$1: $3 writer(s), expect $4"; tail -5 "$log"
+    fi
+    rm -f "$2/live.dat" "$2/live.dat.copy"
+}
+
+kill_tests() {   # fs label, dir
+    d=$2
+    head -c $((size << 20)) /dev/urandom > "$d/k.dat"
+    cp "$d/k.dat" "$work/k.ref"
+    before=$(ls -A "$d" | wc -l)
+    ok=1
+    for delay in 0 0.001 0.003 0.01 0.03; do           # during Start and early copy
+        rm -f "$d/k.copy"
+        "$wb" nsf copy "$d/k.dat" "$d/k.copy" >/dev/null 2>&1 &
+        pid=$!
+        sleep $delay
+        kill -9 $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        rm -f "$d/k.copy"
+        cmp -s "$d/k.dat" "$work/k.ref" || ok=0
+        [ "$(ls -A "$d" | wc -l)" = "$before" ] || ok=0
+        # no lock or lease left: a writer opens at once, a new backup starts
+        timeout 5 sh -c ': >> "$1"' _ "$d/k.dat" || ok=0
+        "$wb" nsf copy "$d/k.dat" "$d/k.copy" >/dev/null 2>&1 && cmp -s "$d/k.copy" "$work/k.ref" || ok=0
+        rm -f "$d/k.copy"
+    done
+    if [ $ok = 1 ]; then pass "$1: kill -9 during Start/copy: source intact, nothing left, next backup and writers get in"
+    else fail "$1: kill -9 during Start/copy"; fi
+
+    # kill -9 during apply, then apply again
+    rm -f "$d/k.copy"
+    if WINBACKUP_NSF_RECORDER= "$stress" --make-info "$d/k.dat" "$work/k.ref" "$d/k.copy" "$work/k.ci" >/dev/null 2>&1; then
+        "$wb" nsf apply "$d/k.copy" "$work/k.ci" >/dev/null 2>&1 &
+        pid=$!
+        sleep 0.005
+        kill -9 $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        if cmp -s "$d/k.copy" "$work/k.ref"; then
+            skip "$1: kill -9 during apply: the apply finished before the kill (too fast to interrupt)"
+        elif "$wb" nsf copy "$d/k.copy" "$work/x.copy" --force 2>&1 | grep -q 0x13f9 &&
+             "$wb" nsf apply "$d/k.copy" "$work/k.ci" && cmp -s "$d/k.copy" "$work/k.ref"; then
+            pass "$1: kill -9 during apply: copy refused as half-applied (ERR_DBOFFLINE), same change info completes it"
+        else
+            fail "$1: kill -9 during apply"
+        fi
+    else
+        fail "$1: preparing change info for the kill-during-apply test"
+    fi
+    rm -f "$d/k.dat" "$d/k.copy" "$work/k.ref" "$work/k.ci" "$work/x.copy"
+}
+
+# tmpfs
+if [ "$(id -u)" = 0 ] && mkdir -p "$work/tmpfs" && mount -t tmpfs -o size=$((size * 4 + 64))M tmpfs "$work/tmpfs" 2>/dev/null; then
+    mounts="$work/tmpfs $mounts"; tmpfs=$work/tmpfs
+elif [ -d /dev/shm ] && [ -w /dev/shm ]; then tmpfs=$(mktemp -d /dev/shm/nsf-stress.XXXXXX); mounts="$mounts"
+else tmpfs=; fi
+mount_fs ext4 mkfs.ext4 -q -F
+if [ -z "$ext4" ] && [ "$(findmnt -no FSTYPE -T "$work")" = ext4 ]; then mkdir -p "$work/ext4dir"; ext4=$work/ext4dir; fi
+mount_fs xfs mkfs.xfs -q -f -m reflink=1
+mount_fs btrfs mkfs.btrfs -q -f
+
+for fs in tmpfs ext4 xfs btrfs; do
+    eval dir=\$$fs
+    if [ -z "$dir" ]; then skip "$fs: not available (needs root, its mkfs tool and a loop device)"; continue; fi
+    case $fs in
+    xfs|btrfs)
+        run_case "$fs" "$dir" reopen ok
+        run_case "$fs" "$dir" held ok
+        run_case "$fs" "$dir" both ok
+        run_case "$fs" "$dir" resize ok ;;
+    *)
+        run_case "$fs" "$dir" reopen ok
+        run_case "$fs" "$dir" held refuse
+        run_case "$fs" "$dir" resize ok ;;
+    esac
+    kill_tests "$fs" "$dir"
+done
+case $tmpfs in /dev/shm/*) rm -rf "$tmpfs" ;; esac
+echo "RESULT: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
