@@ -24,6 +24,7 @@
 #include <shlobj.h>
 #include <knownfolders.h>
 #include "fhcfg.h"
+#include "fhsvcctl.h"
 #include "wine/test.h"
 
 #define E_NOT_FOUND HRESULT_FROM_WIN32(ERROR_NOT_FOUND)
@@ -559,6 +560,94 @@ static void test_reassociation(void)
     SysFreeString(url);
 }
 
+/* The call pattern of a published script that turns File History on from
+ * the command line (superuser.com answer 1289407, reused by AutoHotkey
+ * tools): CreateDefaultConfiguration(TRUE) with no LoadConfiguration
+ * before it, ProvisionAndSetNewTarget, SetLocalPolicy(FH_RETENTION_TYPE,
+ * FH_RETENTION_UNLIMITED), SetBackupStatus(FH_STATUS_ENABLED),
+ * SaveConfiguration, then FhServiceOpenPipe(TRUE),
+ * FhServiceReloadConfiguration and FhServiceClosePipe.  It overwrites the
+ * user's configuration, so it runs only for a throw-away user. */
+static void test_enable_script_pattern(void)
+{
+    HRESULT (WINAPI *pFhServiceOpenPipe)(BOOL, FH_SERVICE_PIPE_HANDLE *);
+    HRESULT (WINAPI *pFhServiceReloadConfiguration)(FH_SERVICE_PIPE_HANDLE);
+    HRESULT (WINAPI *pFhServiceClosePipe)(FH_SERVICE_PIPE_HANDLE);
+    FH_SERVICE_PIPE_HANDLE pipe = NULL;
+    FH_BACKUP_STATUS status = 0xdead;
+    IFhTarget *tgt = NULL;
+    IFhConfigMgr *mgr;
+    ULONGLONG value = 0xdead;
+    BSTR url, name, got = NULL;
+    HMODULE svc;
+    HRESULT hr;
+
+    if (!fresh || !target[0]) { skip("no throw-away user and target\n"); return; }
+    if (!(mgr = create_mgr())) return;
+    url = SysAllocString(target);
+    name = SysAllocString(L"Local Disk");
+    hr = IFhConfigMgr_CreateDefaultConfiguration(mgr, TRUE);
+    ok(hr == S_OK, "CreateDefaultConfiguration(TRUE) over a configuration got %#lx\n", hr);
+    hr = IFhConfigMgr_ProvisionAndSetNewTarget(mgr, url, name);
+    ok(hr == S_OK, "ProvisionAndSetNewTarget got %#lx\n", hr);
+    hr = IFhConfigMgr_SetLocalPolicy(mgr, FH_RETENTION_TYPE, FH_RETENTION_UNLIMITED);
+    ok(hr == S_OK, "SetLocalPolicy(FH_RETENTION_UNLIMITED) got %#lx\n", hr);
+    hr = IFhConfigMgr_SetBackupStatus(mgr, FH_STATUS_ENABLED);
+    ok(hr == S_OK, "SetBackupStatus got %#lx\n", hr);
+    hr = IFhConfigMgr_SaveConfiguration(mgr);
+    ok(hr == S_OK, "SaveConfiguration got %#lx\n", hr);
+    IFhConfigMgr_Release(mgr);
+    SysFreeString(name);
+
+    svc = LoadLibraryW(L"fhsvcctl.dll");
+    ok(svc != NULL, "fhsvcctl.dll: error %lu\n", GetLastError());
+    if (svc)
+    {
+        pFhServiceOpenPipe = (void *)GetProcAddress(svc, "FhServiceOpenPipe");
+        pFhServiceReloadConfiguration = (void *)GetProcAddress(svc, "FhServiceReloadConfiguration");
+        pFhServiceClosePipe = (void *)GetProcAddress(svc, "FhServiceClosePipe");
+        ok(pFhServiceOpenPipe && pFhServiceReloadConfiguration && pFhServiceClosePipe, "exports missing\n");
+        if (pFhServiceOpenPipe && pFhServiceReloadConfiguration && pFhServiceClosePipe)
+        {
+            hr = pFhServiceOpenPipe(TRUE, &pipe);
+            ok(hr == S_OK && pipe, "FhServiceOpenPipe(TRUE) got %#lx, %p\n", hr, pipe);
+            if (hr == S_OK)
+            {
+                hr = pFhServiceReloadConfiguration(pipe);
+                ok(hr == S_OK, "FhServiceReloadConfiguration got %#lx\n", hr);
+                hr = pFhServiceClosePipe(pipe);
+                ok(hr == S_OK, "FhServiceClosePipe got %#lx\n", hr);
+            }
+        }
+        FreeLibrary(svc);
+    }
+
+    /* what the script set is what a new object loads */
+    if ((mgr = load_mgr()))
+    {
+        hr = IFhConfigMgr_GetLocalPolicy(mgr, FH_RETENTION_TYPE, &value);
+        ok(hr == S_OK && value == FH_RETENTION_UNLIMITED, "FH_RETENTION_TYPE: %#lx, %I64u\n", hr, value);
+        hr = IFhConfigMgr_GetBackupStatus(mgr, &status);
+        ok(hr == S_OK && status == FH_STATUS_ENABLED, "GetBackupStatus: %#lx, %d\n", hr, status);
+        hr = IFhConfigMgr_GetDefaultTarget(mgr, &tgt);
+        ok(hr == S_OK && tgt, "GetDefaultTarget got %#lx\n", hr);
+        if (tgt)
+        {
+            hr = IFhTarget_GetStringProperty(tgt, FH_TARGET_URL, &got);
+            ok(hr == S_OK && got && !lstrcmpiW(got, target), "FH_TARGET_URL: %#lx %s, expected %s\n", hr,
+               wine_dbgstr_w(got), wine_dbgstr_w(target));
+            SysFreeString(got);
+            hr = IFhTarget_GetStringProperty(tgt, FH_TARGET_NAME, &got);
+            ok(hr == S_OK && got && !lstrcmpW(got, L"Local Disk"), "FH_TARGET_NAME: %#lx %s\n", hr,
+               wine_dbgstr_w(got));
+            SysFreeString(got);
+            IFhTarget_Release(tgt);
+        }
+        IFhConfigMgr_Release(mgr);
+    }
+    SysFreeString(url);
+}
+
 START_TEST(fhcfg)
 {
     WCHAR flag[8];
@@ -576,5 +665,6 @@ START_TEST(fhcfg)
     test_rules();
     test_target();
     test_reassociation();
+    test_enable_script_pattern();
     CoUninitialize();
 }
