@@ -390,10 +390,125 @@ static void test_rules(void)
     ok(hr == E_NOT_FOUND || broken(hr == S_OK), "remove it again got %#lx\n", hr);
     hr = IFhConfigMgr_AddRemoveExcludeRule(mgr, TRUE, MAX_PROTECTED_ITEM_CATEGORY, bsub);
     ok(hr == E_INVALIDARG, "MAX_PROTECTED_ITEM_CATEGORY got %#lx\n", hr);
+
+    /* a standard library by "*" and its KNOWNFOLDERID, the documentation's own example */
+    item = SysAllocString(L"*a990ae9f-a03b-4e80-94bc-9912d7504104");
+    hr = IFhConfigMgr_AddRemoveExcludeRule(mgr, TRUE, FH_LIBRARY, item);
+    ok(hr == S_OK, "exclude the Pictures library got %#lx\n", hr);
+    iter = NULL;
+    hr = IFhConfigMgr_GetIncludeExcludeRules(mgr, FALSE, FH_LIBRARY, &iter);
+    ok(hr == S_OK && iter, "GetIncludeExcludeRules(excluded libraries) got %#lx\n", hr);
+    if (iter)
+    {
+        ok(count_items(iter) == 1, "excluded libraries: not one\n");
+        IFhScopeIterator_Release(iter);
+    }
+    hr = IFhConfigMgr_AddRemoveExcludeRule(mgr, FALSE, FH_LIBRARY, item);
+    ok(hr == S_OK, "include the Pictures library again got %#lx\n", hr);
+    SysFreeString(item);
     hr = IFhConfigMgr_GetIncludeExcludeRules(mgr, TRUE, MAX_PROTECTED_ITEM_CATEGORY, &iter);
     ok(hr == E_INVALIDARG, "MAX_PROTECTED_ITEM_CATEGORY iterator got %#lx\n", hr);
     SysFreeString(bsub);
     IFhConfigMgr_Release(mgr);
+}
+
+struct thread_args
+{
+    IFhConfigMgr *mgr;
+    BOOL include;
+    FH_PROTECTED_ITEM_CATEGORY category;
+    DWORD expected, wrong;
+};
+
+static DWORD WINAPI rules_thread(void *arg)
+{
+    struct thread_args *args = arg;
+    HRESULT hr;
+
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    for (int i = 0; i < 150; i++)
+    {
+        IFhScopeIterator *iter = NULL;
+        hr = IFhConfigMgr_GetIncludeExcludeRules(args->mgr, args->include, args->category, &iter);
+        if (hr != S_OK || !iter || count_items(iter) != args->expected) args->wrong++;
+        if (iter) IFhScopeIterator_Release(iter);
+    }
+    CoUninitialize();
+    return 0;
+}
+
+/* The classes are registered ThreadingModel=Both: two threads of a
+ * multithreaded apartment may call one object at once, and each call gets
+ * its own answer (found by an attack pass: answers crossed between threads).
+ * The object is made and used in the MTA, by this thread and two workers. */
+struct threads_result
+{
+    HRESULT create, load, exclude, first, unexclude;
+    DWORD libraries, wrong[2];
+};
+
+static DWORD WINAPI threads_main(void *arg)
+{
+    struct threads_result *res = arg;
+    struct thread_args args[2];
+    IFhScopeIterator *iter = NULL;
+    IFhConfigMgr *mgr = NULL;
+    WCHAR docs[MAX_PATH], sub[MAX_PATH + 16];
+    HANDLE threads[2];
+    BSTR bsub;
+
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    get_env(L"FHCFG_TEST_DOCUMENTS", docs, ARRAY_SIZE(docs));
+    wsprintfW(sub, L"%s\\threads", docs);
+    bsub = SysAllocString(sub);
+    res->create = CoCreateInstance(&CLSID_FhConfigMgr, NULL, CLSCTX_INPROC_SERVER, &IID_IFhConfigMgr, (void **)&mgr);
+    if (SUCCEEDED(res->create) && SUCCEEDED(res->load = IFhConfigMgr_LoadConfiguration(mgr)) &&
+        SUCCEEDED(res->exclude = IFhConfigMgr_AddRemoveExcludeRule(mgr, TRUE, FH_FOLDER, bsub)) &&
+        SUCCEEDED(res->first = IFhConfigMgr_GetIncludeExcludeRules(mgr, TRUE, FH_LIBRARY, &iter)))
+    {
+        res->libraries = count_items(iter);
+        IFhScopeIterator_Release(iter);
+        args[0].mgr = args[1].mgr = mgr;
+        args[0].include = TRUE;
+        args[0].category = FH_LIBRARY;
+        args[0].expected = res->libraries;
+        args[1].include = FALSE;
+        args[1].category = FH_FOLDER;
+        args[1].expected = 1;
+        args[0].wrong = args[1].wrong = 0;
+        for (int i = 0; i < 2; i++) threads[i] = CreateThread(NULL, 0, rules_thread, &args[i], 0, NULL);
+        WaitForMultipleObjects(2, threads, TRUE, INFINITE);
+        for (int i = 0; i < 2; i++) { CloseHandle(threads[i]); res->wrong[i] = args[i].wrong; }
+        res->unexclude = IFhConfigMgr_AddRemoveExcludeRule(mgr, FALSE, FH_FOLDER, bsub);
+    }
+    if (mgr) IFhConfigMgr_Release(mgr);
+    SysFreeString(bsub);
+    CoUninitialize();
+    return 0;
+}
+
+static void test_threads(void)
+{
+    struct threads_result res = { E_FAIL, E_FAIL, E_FAIL, E_FAIL, E_FAIL, 0, { 0, 0 } };
+    WCHAR docs[MAX_PATH];
+    HANDLE thread;
+
+    if (!fresh || !get_env(L"FHCFG_TEST_DOCUMENTS", docs, ARRAY_SIZE(docs)))
+    {
+        skip("no test library folder\n");
+        return;
+    }
+    thread = CreateThread(NULL, 0, threads_main, &res, 0, NULL);
+    WaitForSingleObject(thread, INFINITE);
+    CloseHandle(thread);
+    ok(res.create == S_OK, "CoCreateInstance in the MTA got %#lx\n", res.create);
+    ok(res.load == S_OK, "LoadConfiguration got %#lx\n", res.load);
+    ok(res.exclude == S_OK, "exclude got %#lx\n", res.exclude);
+    ok(res.first == S_OK, "GetIncludeExcludeRules got %#lx\n", res.first);
+    ok(res.libraries != 1, "%lu libraries: the two lists cannot be told apart\n", res.libraries);
+    ok(!res.wrong[0], "%lu of 150 library lists wrong\n", res.wrong[0]);
+    ok(!res.wrong[1], "%lu of 150 exclusion lists wrong\n", res.wrong[1]);
+    ok(res.unexclude == S_OK, "remove exclusion got %#lx\n", res.unexclude);
 }
 
 static void test_target(void)
@@ -487,6 +602,7 @@ static void test_reassociation(void)
     IFhTarget *tgt = NULL;
     BSTR url, user = NULL, pc = NULL, value = NULL;
     FILETIME when = { 0 };
+    WCHAR flag[32];
     HRESULT hr;
 
     hr = CoCreateInstance(&CLSID_FhReassociation, NULL, CLSCTX_INPROC_SERVER, &IID_IFhReassociation, (void **)&reassoc);
@@ -523,7 +639,14 @@ static void test_reassociation(void)
     {
         ok(!lstrcmpW(user, L"olduser"), "user %s\n", wine_dbgstr_w(user));
         ok(!lstrcmpW(pc, L"oldpc"), "pc %s\n", wine_dbgstr_w(pc));
-        ok(when.dwHighDateTime > 0x01d00000, "backup time %#lx:%#lx\n", when.dwHighDateTime, when.dwLowDateTime);
+        if (get_env(L"FHCFG_TEST_OLD_TIME", flag, ARRAY_SIZE(flag)))
+        {
+            /* the check script dates that disk's last backup (before 1970 is a FILETIME too) */
+            ULONGLONG expect = _wcstoui64(flag, NULL, 16);
+            ok(when.dwHighDateTime == (DWORD)(expect >> 32) && when.dwLowDateTime == (DWORD)expect,
+               "backup time %#lx:%#lx, expected %s\n", when.dwHighDateTime, when.dwLowDateTime, wine_dbgstr_w(flag));
+        }
+        else ok(when.dwHighDateTime > 0x01d00000, "backup time %#lx:%#lx\n", when.dwHighDateTime, when.dwLowDateTime);
         SysFreeString(user);
         SysFreeString(pc);
     }
@@ -663,6 +786,7 @@ START_TEST(fhcfg)
     test_default_configuration();
     test_policies_and_status();
     test_rules();
+    test_threads();
     test_target();
     test_reassociation();
     test_enable_script_pattern();

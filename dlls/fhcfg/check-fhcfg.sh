@@ -76,6 +76,8 @@ mkdir -p "$old/FileHistory/olduser/oldpc/Configuration" "$old/FileHistory/liar/p
          "$old/FileHistory/bad/pc/Configuration" "$old/FileHistory/linked/pc/Configuration" "$old/FileHistory/nested/pc"
 cfg_xml olduser oldpc > "$old/FileHistory/olduser/oldpc/Configuration/Config1.xml"
 : > "$old/FileHistory/olduser/oldpc/Configuration/Catalog.sqlite"
+# its last backup before 1970: FILETIME 0x19db115aad4c000 (1969-12-31T00:00:00Z), not an error
+touch -d '1969-12-31 00:00:00 UTC' "$old/FileHistory/olduser/oldpc/Configuration/Catalog.sqlite"
 cfg_xml olduser oldpc > "$old/FileHistory/liar/pc/Configuration/Config1.xml"
 printf '<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><DataProtectionUserConfig SchemaVersion="1"><UserName>&b;</UserName><PCName>pc</PCName></DataProtectionUserConfig>' \
     > "$old/FileHistory/bad/pc/Configuration/Config1.xml"
@@ -85,7 +87,7 @@ ln -s "$old/FileHistory/olduser/oldpc/Configuration" "$old/FileHistory/nested/pc
 ln -s "$old/FileHistory/olduser" "$old/FileHistory/dirlink"
 
 (cd "$work/app" && FHCFG_TEST_FRESH=1 FHCFG_TEST_TARGET="$(dos "$work/target")\\" \
-    FHCFG_TEST_OLD_TARGET="$(dos "$old")\\" FHCFG_TEST_DOCUMENTS="$(dos "$HOME/Documents")" \
+    FHCFG_TEST_OLD_TARGET="$(dos "$old")\\" FHCFG_TEST_OLD_TIME=19db115aad4c000 FHCFG_TEST_DOCUMENTS="$(dos "$HOME/Documents")" \
     "$WINE" fhcfg.exe) > "$work/conformance.log" 2>&1
 rc=$?
 tr -d '\r' < "$work/conformance.log" | sed 's/^/    /'
@@ -99,6 +101,8 @@ passed=$((passed + $1 - $3)); failed=$((failed + $3)); skipped=$((skipped + $4))
 # the reassociation (which the conformance test checks through COM)
 show=$("$F" config show --json 2>&1)
 echo "    filehistory config show --json: $show"
+check "the default scope is the libraries, never the home directory itself" \
+    sh -c 'case "$1" in *"\"$2\""*) exit 1;; *"\"$2/Documents\""*) exit 0;; esac; exit 1' _ "$show" "$HOME"
 check "filehistory sees the configuration the enabling script wrote (target, retention until space is needed, enabled)" \
     sh -c 'case "$1" in *"\"target\":\"$2\""*"\"retention_days\":null"*"\"enabled\":true"*) exit 0;; esac; exit 1' _ "$show" "$work/target"
 

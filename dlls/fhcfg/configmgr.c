@@ -321,8 +321,11 @@ static HRESULT WINAPI config_mgr_CreateDefaultConfiguration(IFhConfigMgr *iface,
     HRESULT hr;
 
     TRACE("(%p, %d)\n", iface, overwrite);
-    if (FAILED(hr = send_libraries(mgr))) return hr;
-    return link_request(&mgr->link, NULL, 0, "CFG_CREATE %d", overwrite ? 1 : 0);
+    link_lock(&mgr->link);
+    if (SUCCEEDED(hr = send_libraries(mgr)))
+        hr = link_request(&mgr->link, NULL, 0, "CFG_CREATE %d", overwrite ? 1 : 0);
+    link_unlock(&mgr->link);
+    return hr;
 }
 
 /* IFhConfigMgr::SaveConfiguration */
@@ -338,17 +341,61 @@ static BOOL category_valid(FH_PROTECTED_ITEM_CATEGORY category)
     return category == FH_FOLDER || category == FH_LIBRARY;
 }
 
+/* A library as AddRemoveExcludeRule's documentation names one: "*" and the
+ * library's known-folder GUID without braces (its example is the Pictures
+ * library, L"*a990ae9f-a03b-4e80-94bc-9912d7504104"), or the library's
+ * name.  Our configuration protects the folder the library holds; Wine's
+ * libraries hold one folder each.  NULL when item names no library we know. */
+static WCHAR *library_folder(const WCHAR *item)
+{
+    static const struct { const KNOWNFOLDERID *library, *folder; const WCHAR *name; } known[] =
+    {
+        { &FOLDERID_DocumentsLibrary, &FOLDERID_Documents, L"Documents" },
+        { &FOLDERID_PicturesLibrary, &FOLDERID_Pictures, L"Pictures" },
+        { &FOLDERID_MusicLibrary, &FOLDERID_Music, L"Music" },
+        { &FOLDERID_VideosLibrary, &FOLDERID_Videos, L"Videos" },
+    };
+    WCHAR braced[40];
+    GUID guid;
+    BOOL is_guid = FALSE;
+
+    if (item[0] == L'*' && wcslen(item) == 37)
+    {
+        braced[0] = L'{';
+        memcpy(braced + 1, item + 1, 36 * sizeof(WCHAR));
+        braced[37] = L'}';
+        braced[38] = 0;
+        is_guid = SUCCEEDED(CLSIDFromString(braced, &guid));
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+    {
+        WCHAR *path = NULL;
+        if (is_guid ? !IsEqualGUID(&guid, known[i].library) : wcsicmp(item, known[i].name)) continue;
+        if (SUCCEEDED(SHGetKnownFolderPath(known[i].folder, 0, NULL, &path))) return path;
+        CoTaskMemFree(path);
+        return NULL;
+    }
+    return NULL;
+}
+
 /* IFhConfigMgr::AddRemoveExcludeRule */
 static HRESULT WINAPI config_mgr_AddRemoveExcludeRule(IFhConfigMgr *iface, BOOL add, FH_PROTECTED_ITEM_CATEGORY category,
                                                       BSTR item)
 {
     struct config_mgr *mgr = impl_from_IFhConfigMgr(iface);
     char command[64], *unix_path;
+    WCHAR *library;
     HRESULT hr;
 
     TRACE("(%p, %d, %d, %s)\n", iface, add, category, debugstr_w(item));
     if (!item || !item[0] || !category_valid(category)) return E_INVALIDARG;
-    if (FAILED(hr = unix_path_from_dos(item, &unix_path))) return hr;
+    if (category == FH_LIBRARY && (library = library_folder(item)))
+    {
+        hr = unix_path_from_dos(library, &unix_path);
+        CoTaskMemFree(library);
+    }
+    else hr = unix_path_from_dos(item, &unix_path);
+    if (FAILED(hr)) return hr;
     snprintf(command, sizeof(command), "CFG_EXCLUDE %d %d", add ? 1 : 0, (int)category);
     hr = link_request_string(&mgr->link, command, unix_path, NULL, 0);
     free(unix_path);
@@ -371,11 +418,19 @@ static HRESULT WINAPI config_mgr_GetIncludeExcludeRules(IFhConfigMgr *iface, BOO
     if (!iterator) return E_INVALIDARG;
     *iterator = NULL;
     if (!category_valid(category)) return E_INVALIDARG;
+    /* CFG_RULE i reads the connection's last CFG_RULES snapshot */
+    link_lock(&mgr->link);
     if (FAILED(hr = link_request(&mgr->link, text, sizeof(text), "CFG_RULES %d %d", include ? 1 : 0, (int)category)))
+    {
+        link_unlock(&mgr->link);
         return hr;
+    }
     count = strtoul(text, NULL, 10);
-    if (count > 1024) return FH_E_BAD_REPLY;
-    if (!(items = calloc(count ? count : 1, sizeof(*items)))) return E_OUTOFMEMORY;
+    if (count > 1024 || !(items = calloc(count ? count : 1, sizeof(*items))))
+    {
+        link_unlock(&mgr->link);
+        return count > 1024 ? FH_E_BAD_REPLY : E_OUTOFMEMORY;
+    }
     for (i = 0; i < count && SUCCEEDED(hr); i++)
     {
         snprintf(prefix, sizeof(prefix), "CFG_RULE %lu", i);
@@ -385,6 +440,7 @@ static HRESULT WINAPI config_mgr_GetIncludeExcludeRules(IFhConfigMgr *iface, BOO
             free(path);
         }
     }
+    link_unlock(&mgr->link);
     if (FAILED(hr))
     {
         for (i = 0; i < count; i++) SysFreeString(items[i]);
@@ -456,11 +512,13 @@ static HRESULT WINAPI config_mgr_GetDefaultTarget(IFhConfigMgr *iface, IFhTarget
     if (!(target = calloc(1, sizeof(*target)))) return E_OUTOFMEMORY;
     target->IFhTarget_iface.lpVtbl = &target_vtbl;
     target->ref = 1;
+    link_lock(&mgr->link);     /* name, URL and drive of one target */
     if (SUCCEEDED(hr = link_fetch_string(&mgr->link, "CFG_TARGET 0", &name)) &&
         SUCCEEDED(hr = link_fetch_string(&mgr->link, "CFG_TARGET 1", &url)) &&
         SUCCEEDED(hr = link_request(&mgr->link, text, sizeof(text), "CFG_TARGET_DRIVE")) &&
         SUCCEEDED(hr = bstr_from_utf8(name, &target->name)))
         hr = bstr_from_unix_path(url, TRUE, &target->url);
+    link_unlock(&mgr->link);
     free(name);
     free(url);
     if (FAILED(hr))
@@ -504,8 +562,11 @@ static HRESULT WINAPI config_mgr_ProvisionAndSetNewTarget(IFhConfigMgr *iface, B
     len = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, name, -1, utf8_name, sizeof(utf8_name), NULL, NULL);
     if (len <= 0) return E_INVALIDARG;
     if (FAILED(hr = unix_path_from_dos(url, &unix_path))) return hr;
+    /* CFG_PROVISION takes the name the connection's last CFG_TARGET_NAME set */
+    link_lock(&mgr->link);
     if (SUCCEEDED(hr = link_request_string(&mgr->link, "CFG_TARGET_NAME", utf8_name, NULL, 0)))
         hr = link_request_string(&mgr->link, "CFG_PROVISION", unix_path, NULL, 0);
+    link_unlock(&mgr->link);
     free(unix_path);
     return hr;
 }

@@ -30,6 +30,11 @@ struct service_link
 
 void link_init(struct service_link *link);
 void link_free(struct service_link *link);
+/* A method that makes several requests holds the link for all of them: the
+ * service keeps one snapshot and one pending argument per connection, and
+ * the classes are ThreadingModel=Both (the section is recursive). */
+void link_lock(struct service_link *link);
+void link_unlock(struct service_link *link);
 /* One request (printf-style), its HRESULT; text (may be NULL) gets the reply text. */
 HRESULT link_request(struct service_link *link, char *text, size_t text_size, const char *format, ...)
     __attribute__((format(printf, 4, 5)));

@@ -108,14 +108,18 @@ static HRESULT WINAPI reassociation_GetConfigurationDetails(IFhReassociation *if
     TRACE("(%p, %lu, %p, %p, %p)\n", iface, index, user, pc, backup_time);
     if (!user || !pc || !backup_time) return E_INVALIDARG;
     *user = *pc = NULL;
-    if (FAILED(hr = link_request(&object->link, text, sizeof(text), "REASSOC_TIME %lu", index))) return hr;
-    if (sscanf(text, "%lld", &seconds) != 1 || seconds < 0) return FH_E_BAD_REPLY;
+    link_lock(&object->link);      /* time, user and PC of one scan's entry */
+    if (SUCCEEDED(hr = link_request(&object->link, text, sizeof(text), "REASSOC_TIME %lu", index)) &&
+        /* Unix seconds a FILETIME can hold: from 1601 (before 1970 is negative) on */
+        (sscanf(text, "%lld", &seconds) != 1 || seconds < -11644473600ll || seconds > 900000000000ll))
+        hr = FH_E_BAD_REPLY;
     snprintf(prefix, sizeof(prefix), "REASSOC_DETAILS %lu 0", index);
-    if (SUCCEEDED(hr = link_fetch_string(&object->link, prefix, &user_utf8)))
+    if (SUCCEEDED(hr) && SUCCEEDED(hr = link_fetch_string(&object->link, prefix, &user_utf8)))
     {
         snprintf(prefix, sizeof(prefix), "REASSOC_DETAILS %lu 1", index);
         hr = link_fetch_string(&object->link, prefix, &pc_utf8);
     }
+    link_unlock(&object->link);
     if (SUCCEEDED(hr) && SUCCEEDED(hr = bstr_from_utf8(user_utf8, user)) && FAILED(hr = bstr_from_utf8(pc_utf8, pc)))
     {
         SysFreeString(*user);
@@ -125,7 +129,7 @@ static HRESULT WINAPI reassociation_GetConfigurationDetails(IFhReassociation *if
     free(pc_utf8);
     if (FAILED(hr)) return hr;
     /* FILETIME: 100 ns since 1601-01-01 UTC */
-    ticks = (ULONGLONG)seconds * 10000000 + 116444736000000000ull;
+    ticks = (ULONGLONG)(seconds * 10000000 + 116444736000000000ll);
     backup_time->dwLowDateTime = (DWORD)ticks;
     backup_time->dwHighDateTime = (DWORD)(ticks >> 32);
     return S_OK;

@@ -35,6 +35,16 @@ void link_free(struct service_link *link)
     DeleteCriticalSection(&link->cs);
 }
 
+void link_lock(struct service_link *link)
+{
+    EnterCriticalSection(&link->cs);
+}
+
+void link_unlock(struct service_link *link)
+{
+    LeaveCriticalSection(&link->cs);
+}
+
 /* Caller holds link->cs.  The service is started when it is not running,
  * as FhServiceOpenPipe(TRUE) does. */
 static HRESULT link_connect(struct service_link *link)
@@ -152,6 +162,7 @@ HRESULT link_fetch_string(struct service_link *link, const char *prefix, char **
     HRESULT hr;
 
     *value = NULL;
+    link_lock(link);
     do
     {
         unsigned long announced;
@@ -169,6 +180,7 @@ HRESULT link_fetch_string(struct service_link *link, const char *prefix, char **
             break;
         }
     } while (len < total);
+    link_unlock(link);
     if (FAILED(hr)) { free(buf); return hr; }
     if (!buf && !(buf = malloc(1))) return E_OUTOFMEMORY;
     buf[len] = 0;

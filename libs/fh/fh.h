@@ -161,6 +161,9 @@ char *fh_config_dir(void);
 uint32_t fh_config_load(const char *dir, struct fh_config *cfg);
 /* The same from an open directory; neither copy is read through a symlink. */
 uint32_t fh_config_load_at(int dirfd, struct fh_config *cfg);
+/* Can the configuration's XML carry this text (valid UTF-8, no controls)? */
+int fh_config_text_ok(const char *s);
+#define FH_MAX_GENERATION (1ull << 62)  /* higher is a crafted file: it would wrap */
 /* Bump the generation and write it over the older copy (tmp, fsync, rename). 0 or errno. */
 int fh_config_save(const char *dir, struct fh_config *cfg);
 /* Write cfg (same generation) to dir unless it is already there: the target mirror. */

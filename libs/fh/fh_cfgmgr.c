@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@
 #include "fh.h"
 
 #define FH_MAX_SCAN 256     /* configurations kept from one target */
+#define FH_MAX_SCAN_DIRS 1024               /* <user>/<pc> directories looked at in one scan */
+#define FH_MAX_SCAN_BYTES (32u << 20)       /* configuration bytes parsed in one scan */
 
 struct fh_found
 {
@@ -55,6 +58,7 @@ struct fh_cfgmgr
     struct fh_found *found;
     size_t found_count;
     long selected;                  /* index in found, -1 = none */
+    int target_changed;             /* provisioned since the last save: reset the state on save */
 };
 
 struct fh_cfgmgr *fh_cfgmgr_new(const char *config_dir)
@@ -131,13 +135,32 @@ static char *canonical(const char *path)
     return strdup(path);
 }
 
+/* Is path the user's home directory or a folder above it?  Wine links a
+ * shell folder whose XDG folder does not exist (no ~/Videos) to $HOME
+ * itself; protecting that would copy ~/.ssh and the rest of the home. */
+static int holds_home(const char *path)
+{
+    const char *home = getenv("HOME");
+    struct passwd *pw;
+    char *real_home;
+    int holds;
+
+    if ((!home || home[0] != '/') && (pw = getpwuid(geteuid()))) home = pw->pw_dir;
+    if (!home || home[0] != '/') return 0;
+    if (!(real_home = realpath(home, NULL))) return !strcmp(path, home) || fh_path_under(home, path);
+    holds = !strcmp(path, real_home) || fh_path_under(real_home, path);
+    free(real_home);
+    return holds;
+}
+
 uint32_t fh_cfgmgr_add_library(struct fh_cfgmgr *m, const char *path)
 {
     char *real;
     uint32_t hr;
 
     if (!(real = canonical(path))) return FH_E_INVALIDARG;
-    if (m->library_candidate_count >= FH_MAX_LIST_ITEMS) hr = FH_E_INVALIDARG;
+    if (holds_home(real)) hr = FH_S_OK;     /* not a library: left out of the default scope */
+    else if (m->library_candidate_count >= FH_MAX_LIST_ITEMS) hr = FH_E_INVALIDARG;
     else if (fh_config_list_add(&m->library_candidates, &m->library_candidate_count, real)) hr = FH_E_OUTOFMEMORY;
     else hr = FH_S_OK;
     free(real);
@@ -188,6 +211,14 @@ uint32_t fh_cfgmgr_save(struct fh_cfgmgr *m)
     int err;
     if (!m->loaded) return FHCFG_E_NO_VALID_CONFIGURATION_LOADED;
     if ((err = fh_config_save(m->config_dir, &m->cfg))) return fh_hresult_from_errno(err);
+    if (m->target_changed)
+    {
+        /* the old target's state (full, absent...) says nothing about the new
+         * one; before this save the old target was still the user's */
+        struct fh_state fresh = { FH_STATE_NO_ERROR, 0 };
+        fh_state_save(m->config_dir, &fresh);
+        m->target_changed = 0;
+    }
     return FH_S_OK;
 }
 
@@ -220,6 +251,8 @@ uint32_t fh_cfgmgr_exclude(struct fh_cfgmgr *m, int add, int category, const cha
     if (!m->loaded) return FHCFG_E_NO_VALID_CONFIGURATION_LOADED;
     if ((category != FH_CATEGORY_FOLDER && category != FH_CATEGORY_LIBRARY) || !(real = canonical(path)))
         return FH_E_INVALIDARG;
+    /* a value SaveConfiguration could not write is refused now, not at save */
+    if (add && !fh_config_text_ok(real)) { free(real); return FH_E_INVALIDARG; }
     hr = exclude(m, add, category, real);
     free(real);
     return hr;
@@ -367,9 +400,75 @@ uint32_t fh_cfgmgr_target_drive_type(struct fh_cfgmgr *m, int *type)
     return FH_S_OK;
 }
 
-static int overlaps(const char *a, const char *b)
+/* A target path: an absolute path without . or .. or controls; "/" too
+ * (Z:\ under Wine), which the rules below judge like any folder. */
+static int target_path_is_valid(const char *path)
 {
-    return fh_path_under(a, b) || fh_path_under(b, a);
+    return !strcmp(path, "/") || fh_path_is_valid(path);
+}
+
+/* Is path inside what the configuration protects?  Under a protected folder
+ * and not under one of its exclusions, or holding a protected folder. */
+static int in_scope(const struct fh_config *cfg, const char *path)
+{
+    for (size_t i = 0; i < cfg->folder_count; i++)
+    {
+        const char *folder = cfg->folders[i];
+        int excluded = 0;
+        if (!strcmp(path, "/") || fh_path_under(folder, path)) return 1;   /* the target holds it */
+        if (strcmp(path, folder) && !fh_path_under(path, folder)) continue;
+        for (size_t j = 0; j < cfg->exclude_count && !excluded; j++)
+            excluded = !strcmp(path, cfg->excludes[j]) || fh_path_under(path, cfg->excludes[j]);
+        if (!excluded) return 1;
+    }
+    return 0;
+}
+
+/* The checks of one directory of the namespace FileHistory/<user>/<pc>/...
+ * on a target other users may write to (level 0 is FileHistory itself,
+ * shared by every user of the disk).  Level 0 must be ours, root's or
+ * sticky, so that nobody else can rename our directory away; the levels
+ * below must be ours, and are made private (0700) when they are not.
+ * 0, or the errno to fail with. */
+static int check_namespace_dir(int fd, int level)
+{
+    struct stat st;
+    uid_t me = geteuid();
+
+    if (fstat(fd, &st)) return errno;
+    if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+    if (level == 0)
+        return st.st_uid == me || st.st_uid == 0 || (st.st_mode & S_ISVTX) || !(st.st_mode & 022) ? 0 : EACCES;
+    if (st.st_uid != me) return EACCES;
+    /* a file system without owners (FAT, exFAT) refuses the change: nothing to protect there */
+    if ((st.st_mode & 077) && fchmod(fd, 0700) && errno != EPERM) return errno;
+    return 0;
+}
+
+/* Is an existing FileHistory/<user>/<pc> below target one we may continue? */
+static int namespace_is_ours(const char *target, const char *user, const char *pc)
+{
+    const char *parts[3] = { "FileHistory", user, pc };
+    int fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next, ok = 1;
+    struct stat st;
+    uid_t me = geteuid();
+
+    if (fd < 0) return 0;
+    for (int i = 0; i < 3 && ok; i++)
+    {
+        if ((next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        {
+            ok = errno == ENOENT;   /* what is missing will be made ours */
+            break;
+        }
+        close(fd);
+        fd = next;
+        if (fstat(fd, &st)) ok = 0;
+        else if (i == 0) ok = st.st_uid == me || st.st_uid == 0 || (st.st_mode & S_ISVTX) || !(st.st_mode & 022);
+        else ok = st.st_uid == me;
+    }
+    close(fd);
+    return ok;
 }
 
 /* FH_DEVICE_VALIDATION_RESULT for a target directory, judged against cfg
@@ -384,10 +483,10 @@ static uint32_t validate(const struct fh_config *cfg, const char *path, int *res
     int have_defaults = 0;
 
     *real_out = NULL;
-    if (!path || !fh_path_is_valid(path)) return FH_E_INVALIDARG;
+    if (!path || !target_path_is_valid(path)) return FH_E_INVALIDARG;
     /* the target the user named; a link to it (a mount point's alias) is the user's choice */
     if (!(real = realpath(path, NULL))) return fh_hresult_from_errno(errno);
-    if (stat(real, &st) || !S_ISDIR(st.st_mode) || !fh_path_is_valid(real))
+    if (stat(real, &st) || !S_ISDIR(st.st_mode) || !target_path_is_valid(real))
     {
         free(real);
         *result = FH_VALIDATION_INVALID_DRIVE_TYPE;
@@ -397,8 +496,7 @@ static uint32_t validate(const struct fh_config *cfg, const char *path, int *res
     if (access(real, R_OK | X_OK)) { *result = FH_VALIDATION_ACCESS_DENIED; return FH_S_OK; }
     if (access(real, W_OK)) { *result = FH_VALIDATION_READ_ONLY; return FH_S_OK; }
     if (cfg && cfg->target_url && !strcmp(cfg->target_url, real)) { *result = FH_VALIDATION_CURRENT_DEFAULT; return FH_S_OK; }
-    for (size_t i = 0; cfg && i < cfg->folder_count; i++)
-        if (overlaps(real, cfg->folders[i])) { *result = FH_VALIDATION_PART_OF_LIBRARY; return FH_S_OK; }
+    if (cfg && in_scope(cfg, real)) { *result = FH_VALIDATION_PART_OF_LIBRARY; return FH_S_OK; }
     if (!user)
     {
         if (fh_config_init_default(&defaults)) return FH_E_OUTOFMEMORY;
@@ -408,7 +506,9 @@ static uint32_t validate(const struct fh_config *cfg, const char *path, int *res
     }
     *result = FH_VALIDATION_VALID;
     if (asprintf(&ns, "%s/FileHistory/%s/%s", strcmp(real, "/") ? real : "", user, pc) < 0) ns = NULL;
-    if (ns && !lstat(ns, &st)) *result = FH_VALIDATION_NAMESPACE_EXISTS;
+    /* someone else's FileHistory/<user>/<pc> (or a part of the way there) is not ours to use */
+    if (!namespace_is_ours(real, user, pc)) *result = FH_VALIDATION_ACCESS_DENIED;
+    else if (ns && !lstat(ns, &st)) *result = FH_VALIDATION_NAMESPACE_EXISTS;
     free(ns);
     if (have_defaults) fh_config_free(&defaults);
     return FH_S_OK;
@@ -424,19 +524,21 @@ uint32_t fh_cfgmgr_validate_target(struct fh_cfgmgr *m, const char *path, int *r
     return hr;
 }
 
-/* mkdir -p of rel below base, one component at a time, never through a link. */
+/* mkdir -p of the namespace rel below base, one component at a time, never
+ * through a link, each directory checked (check_namespace_dir). */
 static int mkdirs_nofollow(const char *base, const char *rel)
 {
     char *copy = strdup(rel), *part, *save = NULL;
-    int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next, err = 0;
+    int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next, err = 0, level = 0;
 
     if (!copy || fd < 0) { err = copy ? errno : ENOMEM; goto out; }
-    for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+    for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save), level++)
     {
         if (mkdirat(fd, part, 0700) && errno != EEXIST) { err = errno; break; }
         if ((next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) { err = errno; break; }
         close(fd);
         fd = next;
+        if ((err = check_namespace_dir(fd, level))) break;
     }
 out:
     if (fd >= 0) close(fd);
@@ -446,7 +548,7 @@ out:
 
 static int name_is_representable(const char *name)
 {
-    return strlen(name) < 256 && !strchr(name, '\n') && !strchr(name, '\r');
+    return strlen(name) < 256 && !strchr(name, '\n') && !strchr(name, '\r') && fh_config_text_ok(name);
 }
 
 uint32_t fh_cfgmgr_provision(struct fh_cfgmgr *m, const char *path, const char *name)
@@ -487,11 +589,7 @@ uint32_t fh_cfgmgr_provision(struct fh_cfgmgr *m, const char *path, const char *
     free(m->cfg.target_name);
     m->cfg.target_url = real;
     m->cfg.target_name = new_name;
-    {
-        /* the old target's state (full, absent...) says nothing about the new one */
-        struct fh_state fresh = { FH_STATE_NO_ERROR, 0 };
-        fh_state_save(m->config_dir, &fresh);
-    }
+    m->target_changed = 1;
     return FH_S_OK;
 }
 
@@ -543,7 +641,24 @@ static time_t last_backup_time(int confd)
     return 0;
 }
 
-static void scan_pc(struct fh_cfgmgr *m, int userfd, const char *user, const char *pc)
+/* Charge a configuration's documents to the scan's budget: 0 when they may
+ * be parsed.  A document with other hard links is someone's trick to make
+ * one big file cost many parses, never a configuration File History wrote. */
+static int charge_documents(int confd, size_t *budget)
+{
+    static const char *const names[2] = { "Config1.xml", "Config2.xml" };
+    struct stat st;
+    for (int i = 0; i < 2; i++)
+    {
+        if (fstatat(confd, names[i], &st, AT_SYMLINK_NOFOLLOW)) continue;
+        if (!S_ISREG(st.st_mode) || st.st_nlink != 1) return -1;
+        if ((unsigned long long)st.st_size > *budget) { *budget = 0; return -1; }
+        *budget -= (size_t)st.st_size;
+    }
+    return 0;
+}
+
+static void scan_pc(struct fh_cfgmgr *m, int userfd, const char *user, const char *pc, size_t *budget)
 {
     int pcfd = open_dir_at(userfd, pc), confd = -1;
     struct fh_found *grown;
@@ -551,7 +666,7 @@ static void scan_pc(struct fh_cfgmgr *m, int userfd, const char *user, const cha
 
     if (pcfd < 0) return;
     if ((confd = open_dir_at(pcfd, "Configuration")) < 0) goto out;
-    if (fh_config_load_at(confd, &cfg)) goto out;
+    if (charge_documents(confd, budget) || fh_config_load_at(confd, &cfg)) goto out;
     /* the document must describe the place it was found in */
     if (strcmp(cfg.user_name, user) || strcmp(cfg.pc_name, pc) ||
         !(grown = realloc(m->found, (m->found_count + 1) * sizeof(*grown))))
@@ -575,9 +690,10 @@ uint32_t fh_cfgmgr_scan(struct fh_cfgmgr *m, const char *path)
     struct dirent *u, *p;
     struct stat st;
     char *real;
+    size_t budget = FH_MAX_SCAN_BYTES, dirs = 0;
 
     free_found(m);
-    if (!path || !fh_path_is_valid(path)) return FH_E_INVALIDARG;
+    if (!path || !target_path_is_valid(path)) return FH_E_INVALIDARG;
     if (!(real = realpath(path, NULL))) return fh_hresult_from_errno(errno);
     if (stat(real, &st) || !S_ISDIR(st.st_mode)) { free(real); return fh_hresult_from_errno(ENOTDIR); }
     if ((rootfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -593,12 +709,13 @@ uint32_t fh_cfgmgr_scan(struct fh_cfgmgr *m, const char *path)
         if (fhfd >= 0) close(fhfd);
         return FH_E_NOT_FOUND;
     }
-    while ((u = readdir(users)) && m->found_count < FH_MAX_SCAN)
+    /* bounded: a hostile disk can hold any number of directories and documents */
+    while ((u = readdir(users)) && m->found_count < FH_MAX_SCAN && budget && dirs < FH_MAX_SCAN_DIRS)
     {
         if (!usable_entry(dirfd(users), u) || (userfd = open_dir_at(dirfd(users), u->d_name)) < 0) continue;
         if (!(pcs = fdopendir(userfd))) { close(userfd); continue; }
-        while ((p = readdir(pcs)) && m->found_count < FH_MAX_SCAN)
-            if (usable_entry(dirfd(pcs), p)) scan_pc(m, dirfd(pcs), u->d_name, p->d_name);
+        while ((p = readdir(pcs)) && m->found_count < FH_MAX_SCAN && budget && dirs < FH_MAX_SCAN_DIRS)
+            if (usable_entry(dirfd(pcs), p)) { dirs++; scan_pc(m, dirfd(pcs), u->d_name, p->d_name, &budget); }
         closedir(pcs);
     }
     closedir(users);

@@ -98,9 +98,11 @@ static int parse_number(const char *word, unsigned long long max, unsigned long 
     if (!word || !*word || (word[0] == '0' && word[1])) return -1;
     for (; *word; word++)
     {
+        unsigned long long digit = (unsigned long long)(*word - '0');
         if (*word < '0' || *word > '9') return -1;
-        if (v > (max - (unsigned long long)(*word - '0')) / 10) return -1;
-        v = v * 10 + (unsigned long long)(*word - '0');
+        /* v * 10 + digit <= max, without wrapping (digit may exceed max) */
+        if (digit > max || v > (max - digit) / 10) return -1;
+        v = v * 10 + digit;
     }
     *value = v;
     return 0;

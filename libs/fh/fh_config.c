@@ -86,6 +86,11 @@ static int text_is_representable(const char *s)
     return 1;
 }
 
+int fh_config_text_ok(const char *s)
+{
+    return text_is_representable(s);
+}
+
 /* ------------------------------------------------------------------ */
 /* the writer: a libxml2 tree, serialized as indented UTF-8 */
 
@@ -296,7 +301,8 @@ uint32_t fh_config_from_xml(const char *text, size_t len, struct fh_config *cfg)
     if (!(schema = xmlGetNoNsProp(root, BAD_CAST "SchemaVersion")) || xmlStrcmp(schema, BAD_CAST "1")) goto corrupt;
     if (child_text(root, "UserName", &cfg->user_name, 1) || child_text(root, "PCName", &cfg->pc_name, 1)) goto corrupt;
     if (!config_name_is_valid(cfg->user_name) || !config_name_is_valid(cfg->pc_name)) goto corrupt;
-    if (child_number(root, "Generation", &v, &present)) goto corrupt;
+    /* a crafted 2^64-1 would wrap at the next save, and the save would be lost */
+    if (child_number(root, "Generation", &v, &present) || (present && v > FH_MAX_GENERATION)) goto corrupt;
     if (present) cfg->generation = v;
     if (read_folders(child_element(root, "Library"), &cfg->folders, &cfg->folder_count)) goto corrupt;
     if (read_folders(child_element(root, "Exclusions"), &cfg->excludes, &cfg->exclude_count)) goto corrupt;

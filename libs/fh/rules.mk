@@ -28,5 +28,5 @@ $(O)/libfh.a: $(fh_OBJS)
 # The unit tests include the engine sources they test (and so need libxml2).
 $(O)/tests/test_fh_%: CPPFLAGS += $(XML_CFLAGS)
 $(O)/tests/test_fh_%: SQLITE_LIBS += $(XML_LIBS) -lpthread
-$(O)/tests/test_fh_names $(O)/tests/test_fh_config $(O)/tests/test_fh_catalog $(O)/tests/test_fh_cycle $(O)/tests/test_fh_journal: \
+$(O)/tests/test_fh_names $(O)/tests/test_fh_config $(O)/tests/test_fh_cfgmgr $(O)/tests/test_fh_catalog $(O)/tests/test_fh_cycle $(O)/tests/test_fh_journal: \
     $(fh_SRCS) $(srcdir)/libs/fh/fh.h
