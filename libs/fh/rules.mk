@@ -9,6 +9,7 @@
 # fh_cycle.c   backup cycles, cleanup, restore
 # fh_journal.c the inotify change journal
 # fh_proto.c   the service protocol (endpoint file, client side, peer checks)
+# fh_hmac.c    SHA-256 and HMAC-SHA-256 for its handshake (also built into the DLLs)
 # Needs sqlite3 and libxml2 (configure: HAVE_SQLITE, HAVE_XML): FH_ENGINE is 1
 # when both are there; faces link $(FH_LIBS).
 
@@ -28,5 +29,5 @@ $(O)/libfh.a: $(fh_OBJS)
 # The unit tests include the engine sources they test (and so need libxml2).
 $(O)/tests/test_fh_%: CPPFLAGS += $(XML_CFLAGS)
 $(O)/tests/test_fh_%: SQLITE_LIBS += $(XML_LIBS) -lpthread
-$(O)/tests/test_fh_names $(O)/tests/test_fh_config $(O)/tests/test_fh_cfgmgr $(O)/tests/test_fh_catalog $(O)/tests/test_fh_cycle $(O)/tests/test_fh_journal: \
+$(O)/tests/test_fh_names $(O)/tests/test_fh_config $(O)/tests/test_fh_cfgmgr $(O)/tests/test_fh_hmac $(O)/tests/test_fh_catalog $(O)/tests/test_fh_cycle $(O)/tests/test_fh_journal: \
     $(fh_SRCS) $(srcdir)/libs/fh/fh.h
