@@ -62,14 +62,42 @@ check "regsvr32 fhcfg.dll (DllRegisterServer)" \
 # 2. an earlier machine's disk: one good configuration, and beside it a
 # damaged one, one that lies about whose it is, and links to both
 old="$work/old"
-cfg_xml() {
+cfg_xml() {   # Windows' Config1.xml schema, as libs/fh/fh_config.c writes it
     cat <<EOX
 <?xml version="1.0" encoding="UTF-8"?>
-<DataProtectionUserConfig SchemaVersion="1"><UserName>$1</UserName><PCName>$2</PCName><Generation>3</Generation>
-<Library><Folder>/home/$1/Documents</Folder></Library><Exclusions/>
-<RetentionPolicies><RetentionPolicy Type="0" MinimumAge="365"/></RetentionPolicies>
-<DPFrequency>900</DPFrequency><DPStatus>2</DPStatus>
-<Target><TargetName>old disk</TargetName><TargetUrl>/media/olddisk</TargetUrl></Target></DataProtectionUserConfig>
+<DataProtectionUserConfig SchemaVersion="1">
+  <UserName>$1</UserName>
+  <FriendlyName>$1</FriendlyName>
+  <PCName>$2</PCName>
+  <UserId>6f5671be-a258-45cc-9a08-377ef1c943fb</UserId>
+  <UserFolder>/home/$1/Documents</UserFolder>
+  <LocalCatalogPath1>/media/olddisk/FileHistory/$1/$2/Configuration/Catalog.sqlite</LocalCatalogPath1>
+  <StagingArea>
+    <StagingAreaPath></StagingAreaPath>
+    <StagingAreaMaximumCapacity>0</StagingAreaMaximumCapacity>
+    <StagingAreaWarningThreshold>0</StagingAreaWarningThreshold>
+  </StagingArea>
+  <RetentionPolicies>
+    <RetentionPolicyType>DISABLED</RetentionPolicyType>
+    <MinimumRetentionAge>12</MinimumRetentionAge>
+  </RetentionPolicies>
+  <DPFrequency>900</DPFrequency>
+  <DPStatus>ENABLED</DPStatus>
+  <Target>
+    <TargetName>old disk</TargetName>
+    <TargetUrl>/media/olddisk/</TargetUrl>
+    <TargetDriveType>REMOVABLE</TargetDriveType>
+    <TargetConfigPath1>$1/$2/Configuration/Config1.xml</TargetConfigPath1>
+    <TargetConfigPath2>$1/$2/Configuration/Config2.xml</TargetConfigPath2>
+    <TargetCatalogPath1>$1/$2/Configuration/Catalog.sqlite</TargetCatalogPath1>
+    <TargetBackupStorePath>$1/$2/Data</TargetBackupStorePath>
+    <TargetWarningThreshold>100</TargetWarningThreshold>
+  </Target>
+  <Winbackup>
+    <Generation>3</Generation>
+    <MinimumRetentionDays>365</MinimumRetentionDays>
+  </Winbackup>
+</DataProtectionUserConfig>
 EOX
 }
 mkdir -p "$old/FileHistory/olduser/oldpc/Configuration" "$old/FileHistory/liar/pc/Configuration" \
