@@ -932,6 +932,10 @@ int fh_config_save(const char *dir, struct fh_config *cfg)
 int fh_config_mirror(const char *dir, const struct fh_config *cfg)
 {
     struct fh_config copy = *cfg;
+    /* a configuration not saved since it was read in the old dialect has no
+     * drive type yet; the target is reachable now, being written to */
+    if (copy.target_url && copy.target_drive_type == FH_DRIVE_UNKNOWN)
+        copy.target_drive_type = fh_target_drive_type(copy.target_url);
     return save_copy(dir, &copy, 0);
 }
 
