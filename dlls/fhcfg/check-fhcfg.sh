@@ -10,6 +10,12 @@
 #     (the prefix's Documents = ~/Documents), provisions a target, starts a
 #     backup through fhsvcctl.dll, waits, and QueryProtectionStatus gives the
 #     state and time `filehistory status --json` gives.
+#  5. what programs written for Windows read without the API
+#     (conformance/fhreaders.c: LanHistory's and line-matching scripts'
+#     pattern): the Configs value the DLLs wrote names our Config1.xml, which
+#     holds the target, its drive type, DPStatus and retention as Windows
+#     words them, and ProtectedUpToTime is the REG_QWORD FILETIME of the
+#     backup; turned off, the Configs value goes and the time stays.
 O=${O:-build}
 build=$(cd "$O" && pwd)
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,7 +38,7 @@ finish() { echo "RESULT: $passed passed, $failed failed, $skipped skipped"; [ "$
 dos() { printf 'Z:%s' "$1" | tr / '\\'; }
 
 for f in "$F" "$build/dlls/fhcfg/fhcfg.dll" "$build/dlls/fhsvcctl/fhsvcctl.dll" "$build/conformance/fhcfg.exe" \
-         "$build/tests/wine/fhsetup.exe"; do
+         "$build/tests/wine/fhsetup.exe" "$build/conformance/fhreaders.exe"; do
     [ -f "$f" ] || { echo "skip: $f not built"; skipped=1; finish; }
 done
 
@@ -48,7 +54,7 @@ EOS
 chmod +x "$work/start-service"
 export FILEHISTORY_DAEMON="$work/start-service"
 cp "$build/dlls/fhcfg/fhcfg.dll" "$build/dlls/fhsvcctl/fhsvcctl.dll" "$build/conformance/fhcfg.exe" \
-   "$build/tests/wine/fhsetup.exe" "$work/app/"
+   "$build/tests/wine/fhsetup.exe" "$build/conformance/fhreaders.exe" "$work/app/"
 
 "$WINE" wineboot -i >/dev/null 2>&1
 docs_link="$WINEPREFIX/drive_c/users/$(id -un)/Documents"
@@ -149,4 +155,25 @@ check "the CLI reports a finished backup" [ "$state" = "000000FF" -a -n "$until"
 rc=$?
 tr -d '\r' < "$work/check.log" | sed 's/^/    /'
 check "QueryProtectionStatus: the CLI's state and protected-until time" [ "$rc" -eq 0 ]
+
+# 5. the registry and Config1.xml as programs written for Windows read them
+readers() {   # log, then FHREADERS_* assignments
+    log=$1; shift
+    (cd "$work/app" && env "$@" "$WINE" fhreaders.exe) > "$work/$log" 2>&1
+    rc=$?
+    tr -d '\r' < "$work/$log" | sed 's/^/    /'
+    set -- $(wine_counts "$work/$log")
+    check "fhreaders.exe $log: no failure (exit status $rc, $1 checks, $4 skipped)" [ "$rc" -eq 0 -a "$1" -gt 0 -a "$3" -eq 0 -a "$4" -eq 0 ]
+    passed=$((passed + $1 - $3)); failed=$((failed + $3))
+}
+filetime=$(( ($(date -u -d "$until" +%s) + 11644473600) * 10000000 ))
+readers readers-on.log FHREADERS_EXPECT_CONFIG="$(dos "$XDG_CONFIG_HOME/filehistory")\\Config" \
+    FHREADERS_EXPECT_URL="$work/target2/" FHREADERS_EXPECT_DRIVE=FIXED FHREADERS_EXPECT_STATUS=ENABLED \
+    FHREADERS_EXPECT_RETENTION=DISABLED FHREADERS_EXPECT_FILETIME="$filetime"
+"$F" config disable >/dev/null
+status=$("$F" status --json)
+state=$(printf '%s' "$status" | sed -n 's/.*"state_hex":"\([0-9A-F]*\)".*/\1/p')
+(cd "$work/app" && "$WINE" fhsetup.exe check "$state" "$until") > "$work/check-off.log" 2>&1
+check "turned off: QueryProtectionStatus still gives the last protected time (state $state)" [ $? -eq 0 ]
+readers readers-off.log FHREADERS_EXPECT_CONFIG=none FHREADERS_EXPECT_FILETIME="$filetime"
 finish

@@ -322,15 +322,20 @@ static HRESULT WINAPI config_mgr_CreateDefaultConfiguration(IFhConfigMgr *iface,
 
     TRACE("(%p, %d)\n", iface, overwrite);
     if (FAILED(hr = send_libraries(mgr))) return hr;
-    return link_request(&mgr->link, NULL, 0, "CFG_CREATE %d", overwrite ? 1 : 0);
+    if (SUCCEEDED(hr = link_request(&mgr->link, NULL, 0, "CFG_CREATE %d", overwrite ? 1 : 0)))
+        link_refresh_registry(&mgr->link);
+    return hr;
 }
 
 /* IFhConfigMgr::SaveConfiguration */
 static HRESULT WINAPI config_mgr_SaveConfiguration(IFhConfigMgr *iface)
 {
     struct config_mgr *mgr = impl_from_IFhConfigMgr(iface);
+    HRESULT hr;
+
     TRACE("(%p)\n", iface);
-    return link_request(&mgr->link, NULL, 0, "CFG_SAVE");
+    if (SUCCEEDED(hr = link_request(&mgr->link, NULL, 0, "CFG_SAVE"))) link_refresh_registry(&mgr->link);
+    return hr;
 }
 
 static BOOL category_valid(FH_PROTECTED_ITEM_CATEGORY category)
@@ -556,6 +561,7 @@ static HRESULT WINAPI config_mgr_QueryProtectionStatus(IFhConfigMgr *iface, DWOR
     if (sscanf(text, "%8lx %31s", &value, iso) != 2) return FH_E_BAD_REPLY;
     if (FAILED(hr = format_until(iso, until))) return hr;
     *state = value;
+    link_refresh_registry(&mgr->link);    /* ProtectedUpToTime says the same as *until */
     return S_OK;
 }
 
