@@ -6,7 +6,8 @@
  * reassociation reads it.  Any input must give S_OK or
  * FHCFG_E_CORRUPT_CONFIG_FILE without a crash, a leak or a hang, and an
  * accepted document must survive a write/read round trip unchanged (so the
- * writer can always save what the reader accepted).
+ * writer can always save what the reader accepted), whichever form it came
+ * in: ours, the old dialect, or Windows' own.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,6 +52,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.dp_status != back.dp_status || cfg.generation != back.generation)
         abort();
     if (cfg.target_url && !same_string(cfg.target_name ? cfg.target_name : "", back.target_name)) abort();
+    if (cfg.target_url && cfg.target_drive_type != back.target_drive_type) abort();
+    if (!same_string(cfg.user_id, back.user_id)) abort();
+    /* without a FriendlyName the writer gives the UserName */
+    if (!same_string(cfg.friendly_name ? cfg.friendly_name : cfg.user_name, back.friendly_name)) abort();
     check_equal_lists(cfg.folders, cfg.folder_count, back.folders, back.folder_count);
     check_equal_lists(cfg.excludes, cfg.exclude_count, back.excludes, back.exclude_count);
     fh_config_free(&back);

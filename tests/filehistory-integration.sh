@@ -72,7 +72,7 @@ check "first backup succeeds" test $rc -eq 0
 R="$T/FileHistory/$(id -un)/$(hostname)"
 DB="$R/Configuration/Catalog.sqlite"
 check "Config1.xml mirrored on the target" grep -q '<DataProtectionUserConfig SchemaVersion="1">' "$R/Configuration/Config1.xml"
-check "target Config1.xml names the target" grep -q "<TargetUrl>$T</TargetUrl>" "$R/Configuration/Config1.xml"
+check "target Config1.xml names the target" grep -q "<TargetUrl>$T/</TargetUrl>" "$R/Configuration/Config1.xml"
 c1=$(sqlite3 "$DB" "SELECT start_time FROM cycles ORDER BY id LIMIT 1")
 check "cycle time within the backup's run" sh -c "[ '$c1' -ge $t0 ] && [ '$c1' -le $((t1 + 1)) ]"
 S1=$(date -u -d "@$c1" '+%Y_%m_%d %H_%M_%S UTC')

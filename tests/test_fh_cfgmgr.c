@@ -14,6 +14,7 @@
 #include "../libs/fh/fh_names.c"
 #include "../libs/fh/fh_util.c"
 #include "../libs/fh/fh_config.c"
+#include "../libs/fh/fh_winreg.c"
 #include "../libs/fh/fh_cfgmgr.c"
 #include "../libs/fh/fh_cfgproto.c"
 

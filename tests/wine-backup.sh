@@ -27,7 +27,7 @@ passed=0 failed=0 skipped=0
 pass() { passed=$((passed + 1)); echo "ok - $1"; }
 # the counts of a Wine-style run: "N tests executed (T marked as todo, F as flaky, E failures), S skipped."
 add_wine_counts() {   # log  (see also tests/wine-counts.sh)
-    eval "$(sed -n 's/.* \([0-9][0-9]*\) tests executed (\([0-9][0-9]*\) marked as todo, [0-9]* as flaky, \([0-9][0-9]*\) failures), \([0-9][0-9]*\) skipped.*/n=$((n + \1)); t=$((t + \2)); e=$((e + \3)); s=$((s + \4));/p' "$1" | tr -d '\n')"
+    eval "$(sed -n 's/.* \([0-9][0-9]*\) tests executed (\([0-9][0-9]*\) marked as todo, [0-9]* as flaky, \([0-9][0-9]*\) failures*), \([0-9][0-9]*\) skipped.*/n=$((n + \1)); t=$((t + \2)); e=$((e + \3)); s=$((s + \4));/p' "$1" | tr -d '\n')"
 }
 fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
 skip() { skipped=$((skipped + 1)); echo "skip - $1"; }

@@ -10,6 +10,12 @@
 #     (the prefix's Documents = ~/Documents), provisions a target, starts a
 #     backup through fhsvcctl.dll, waits, and QueryProtectionStatus gives the
 #     state and time `filehistory status --json` gives.
+#  5. what programs written for Windows read without the API
+#     (conformance/fhreaders.c: LanHistory's and line-matching scripts'
+#     pattern): the Configs value the DLLs wrote names our Config1.xml, which
+#     holds the target, its drive type, DPStatus and retention as Windows
+#     words them, and ProtectedUpToTime is the REG_QWORD FILETIME of the
+#     backup; turned off, the Configs value goes and the time stays.
 O=${O:-build}
 build=$(cd "$O" && pwd)
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,7 +38,7 @@ finish() { echo "RESULT: $passed passed, $failed failed, $skipped skipped"; [ "$
 dos() { printf 'Z:%s' "$1" | tr / '\\'; }
 
 for f in "$F" "$build/dlls/fhcfg/fhcfg.dll" "$build/dlls/fhsvcctl/fhsvcctl.dll" "$build/conformance/fhcfg.exe" \
-         "$build/tests/wine/fhsetup.exe"; do
+         "$build/tests/wine/fhsetup.exe" "$build/conformance/fhreaders.exe"; do
     [ -f "$f" ] || { echo "skip: $f not built"; skipped=1; finish; }
 done
 
@@ -48,7 +54,7 @@ EOS
 chmod +x "$work/start-service"
 export FILEHISTORY_DAEMON="$work/start-service"
 cp "$build/dlls/fhcfg/fhcfg.dll" "$build/dlls/fhsvcctl/fhsvcctl.dll" "$build/conformance/fhcfg.exe" \
-   "$build/tests/wine/fhsetup.exe" "$work/app/"
+   "$build/tests/wine/fhsetup.exe" "$build/conformance/fhreaders.exe" "$work/app/"
 
 "$WINE" wineboot -i >/dev/null 2>&1
 docs_link="$WINEPREFIX/drive_c/users/$(id -un)/Documents"
@@ -62,14 +68,42 @@ check "regsvr32 fhcfg.dll (DllRegisterServer)" \
 # 2. an earlier machine's disk: one good configuration, and beside it a
 # damaged one, one that lies about whose it is, and links to both
 old="$work/old"
-cfg_xml() {
+cfg_xml() {   # Windows' Config1.xml schema, as libs/fh/fh_config.c writes it
     cat <<EOX
 <?xml version="1.0" encoding="UTF-8"?>
-<DataProtectionUserConfig SchemaVersion="1"><UserName>$1</UserName><PCName>$2</PCName><Generation>3</Generation>
-<Library><Folder>/home/$1/Documents</Folder></Library><Exclusions/>
-<RetentionPolicies><RetentionPolicy Type="0" MinimumAge="365"/></RetentionPolicies>
-<DPFrequency>900</DPFrequency><DPStatus>2</DPStatus>
-<Target><TargetName>old disk</TargetName><TargetUrl>/media/olddisk</TargetUrl></Target></DataProtectionUserConfig>
+<DataProtectionUserConfig SchemaVersion="1">
+  <UserName>$1</UserName>
+  <FriendlyName>$1</FriendlyName>
+  <PCName>$2</PCName>
+  <UserId>6f5671be-a258-45cc-9a08-377ef1c943fb</UserId>
+  <UserFolder>/home/$1/Documents</UserFolder>
+  <LocalCatalogPath1>/media/olddisk/FileHistory/$1/$2/Configuration/Catalog.sqlite</LocalCatalogPath1>
+  <StagingArea>
+    <StagingAreaPath></StagingAreaPath>
+    <StagingAreaMaximumCapacity>0</StagingAreaMaximumCapacity>
+    <StagingAreaWarningThreshold>0</StagingAreaWarningThreshold>
+  </StagingArea>
+  <RetentionPolicies>
+    <RetentionPolicyType>DISABLED</RetentionPolicyType>
+    <MinimumRetentionAge>12</MinimumRetentionAge>
+  </RetentionPolicies>
+  <DPFrequency>900</DPFrequency>
+  <DPStatus>ENABLED</DPStatus>
+  <Target>
+    <TargetName>old disk</TargetName>
+    <TargetUrl>/media/olddisk/</TargetUrl>
+    <TargetDriveType>REMOVABLE</TargetDriveType>
+    <TargetConfigPath1>$1/$2/Configuration/Config1.xml</TargetConfigPath1>
+    <TargetConfigPath2>$1/$2/Configuration/Config2.xml</TargetConfigPath2>
+    <TargetCatalogPath1>$1/$2/Configuration/Catalog.sqlite</TargetCatalogPath1>
+    <TargetBackupStorePath>$1/$2/Data</TargetBackupStorePath>
+    <TargetWarningThreshold>100</TargetWarningThreshold>
+  </Target>
+  <Winbackup>
+    <Generation>3</Generation>
+    <MinimumRetentionDays>365</MinimumRetentionDays>
+  </Winbackup>
+</DataProtectionUserConfig>
 EOX
 }
 mkdir -p "$old/FileHistory/olduser/oldpc/Configuration" "$old/FileHistory/liar/pc/Configuration" \
@@ -125,4 +159,25 @@ check "the CLI reports a finished backup" [ "$state" = "000000FF" -a -n "$until"
 rc=$?
 tr -d '\r' < "$work/check.log" | sed 's/^/    /'
 check "QueryProtectionStatus: the CLI's state and protected-until time" [ "$rc" -eq 0 ]
+
+# 5. the registry and Config1.xml as programs written for Windows read them
+readers() {   # log, then FHREADERS_* assignments
+    log=$1; shift
+    (cd "$work/app" && env "$@" "$WINE" fhreaders.exe) > "$work/$log" 2>&1
+    rc=$?
+    tr -d '\r' < "$work/$log" | sed 's/^/    /'
+    set -- $(wine_counts "$work/$log")
+    check "fhreaders.exe $log: no failure (exit status $rc, $1 checks, $4 skipped)" [ "$rc" -eq 0 -a "$1" -gt 0 -a "$3" -eq 0 -a "$4" -eq 0 ]
+    passed=$((passed + $1 - $3)); failed=$((failed + $3))
+}
+filetime=$(( ($(date -u -d "$until" +%s) + 11644473600) * 10000000 ))
+readers readers-on.log FHREADERS_EXPECT_CONFIG="$(dos "$XDG_CONFIG_HOME/filehistory")\\Config" \
+    FHREADERS_EXPECT_URL="$work/target2/" FHREADERS_EXPECT_DRIVE=FIXED FHREADERS_EXPECT_STATUS=ENABLED \
+    FHREADERS_EXPECT_RETENTION=DISABLED FHREADERS_EXPECT_FILETIME="$filetime"
+"$F" config disable >/dev/null
+status=$("$F" status --json)
+state=$(printf '%s' "$status" | sed -n 's/.*"state_hex":"\([0-9A-F]*\)".*/\1/p')
+(cd "$work/app" && "$WINE" fhsetup.exe check "$state" "$until") > "$work/check-off.log" 2>&1
+check "turned off: QueryProtectionStatus still gives the last protected time (state $state)" [ $? -eq 0 ]
+readers readers-off.log FHREADERS_EXPECT_CONFIG=none FHREADERS_EXPECT_FILETIME="$filetime"
 finish

@@ -325,6 +325,7 @@ static HRESULT WINAPI config_mgr_CreateDefaultConfiguration(IFhConfigMgr *iface,
     if (SUCCEEDED(hr = send_libraries(mgr)))
         hr = link_request(&mgr->link, NULL, 0, "CFG_CREATE %d", overwrite ? 1 : 0);
     link_unlock(&mgr->link);
+    if (SUCCEEDED(hr)) link_refresh_registry(&mgr->link);
     return hr;
 }
 
@@ -332,8 +333,11 @@ static HRESULT WINAPI config_mgr_CreateDefaultConfiguration(IFhConfigMgr *iface,
 static HRESULT WINAPI config_mgr_SaveConfiguration(IFhConfigMgr *iface)
 {
     struct config_mgr *mgr = impl_from_IFhConfigMgr(iface);
+    HRESULT hr;
+
     TRACE("(%p)\n", iface);
-    return link_request(&mgr->link, NULL, 0, "CFG_SAVE");
+    if (SUCCEEDED(hr = link_request(&mgr->link, NULL, 0, "CFG_SAVE"))) link_refresh_registry(&mgr->link);
+    return hr;
 }
 
 static BOOL category_valid(FH_PROTECTED_ITEM_CATEGORY category)
@@ -617,6 +621,7 @@ static HRESULT WINAPI config_mgr_QueryProtectionStatus(IFhConfigMgr *iface, DWOR
     if (sscanf(text, "%8lx %31s", &value, iso) != 2) return FH_E_BAD_REPLY;
     if (FAILED(hr = format_until(iso, until))) return hr;
     *state = value;
+    link_refresh_registry(&mgr->link);    /* ProtectedUpToTime says the same as *until */
     return S_OK;
 }
 

@@ -43,6 +43,9 @@ HRESULT link_request_string(struct service_link *link, const char *command, cons
                             char *text, size_t text_size);
 /* A string the service returns in parts: "<prefix> <offset>" until complete (malloc'ed UTF-8). */
 HRESULT link_fetch_string(struct service_link *link, const char *prefix, char **value);
+/* The registry entries programs written for Windows read (fhsvcctl's
+ * registry.c), brought up to date after the configuration changed. */
+void link_refresh_registry(struct service_link *link);
 
 /* Path conversions through Wine (wine_get_unix_file_name / wine_get_dos_file_name). */
 HRESULT unix_path_from_dos(const WCHAR *dos, char **unix_path);

@@ -147,8 +147,12 @@ static HRESULT WINAPI reassociation_SelectConfiguration(IFhReassociation *iface,
 static HRESULT WINAPI reassociation_PerformReassociation(IFhReassociation *iface, BOOL overwrite)
 {
     struct reassociation *object = impl_from_IFhReassociation(iface);
+    HRESULT hr;
+
     TRACE("(%p, %d)\n", iface, overwrite);
-    return link_request(&object->link, NULL, 0, "REASSOC_PERFORM %d", overwrite ? 1 : 0);
+    if (SUCCEEDED(hr = link_request(&object->link, NULL, 0, "REASSOC_PERFORM %d", overwrite ? 1 : 0)))
+        link_refresh_registry(&object->link);
+    return hr;
 }
 
 static const IFhReassociationVtbl reassociation_vtbl =

@@ -188,6 +188,14 @@ HRESULT link_fetch_string(struct service_link *link, const char *prefix, char **
     return S_OK;
 }
 
+/* Best effort: the call that changed the configuration succeeded whatever this gives. */
+void link_refresh_registry(struct service_link *link)
+{
+    EnterCriticalSection(&link->cs);
+    if (SUCCEEDED(link_connect(link))) fh_registry_refresh(link->conn);
+    LeaveCriticalSection(&link->cs);
+}
+
 /* ------------------------------------------------------------------ */
 
 HRESULT unix_path_from_dos(const WCHAR *dos, char **unix_path)

@@ -454,6 +454,59 @@ HRESULT fh_conn_request(struct fh_conn *conn, const char *request, char *text, s
     return hr;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+HRESULT fh_conn_fetch_string(struct fh_conn *conn, const char *command, char **value)
+{
+    char request[64], text[FH_LINE_MAX], *buf = NULL, *end;
+    size_t len = 0, total = 0;
+    HRESULT hr;
+
+    *value = NULL;
+    do
+    {
+        unsigned long announced;
+        const char *part;
+
+        snprintf(request, sizeof(request), "%s %lu", command, (unsigned long)len);
+        if (FAILED(hr = fh_conn_request(conn, request, text, sizeof(text)))) break;
+        if (hr != S_OK) { hr = FH_E_BAD_REPLY; break; }
+        announced = strtoul(text, &end, 10);
+        if (end == text || strncmp(end, " =", 2) || announced > FH_STRING_BYTES_MAX || (buf && announced != total))
+        {
+            hr = FH_E_BAD_REPLY;
+            break;
+        }
+        if (!buf && !(buf = malloc((total = announced) + 1))) { hr = E_OUTOFMEMORY; break; }
+        part = end + 2;
+        if (len < total && !*part) { hr = FH_E_BAD_REPLY; break; }    /* a part that brings nothing: never loop */
+        for (; *part; part++)
+        {
+            int c = (unsigned char)*part;
+            if (c == '%')
+            {
+                int hi = hex_value(part[1]), lo = hi < 0 ? -1 : hex_value(part[2]);
+                if (lo < 0 || !(c = hi * 16 + lo)) { hr = FH_E_BAD_REPLY; break; }
+                part += 2;
+            }
+            else if (c < 0x21 || c > 0x7e) { hr = FH_E_BAD_REPLY; break; }
+            if (len >= total) { hr = FH_E_BAD_REPLY; break; }
+            buf[len++] = (char)c;
+        }
+    } while (SUCCEEDED(hr) && len < total);
+    if (FAILED(hr)) { free(buf); return hr; }
+    if (!buf && !(buf = malloc(1))) return E_OUTOFMEMORY;
+    buf[len] = 0;
+    *value = buf;
+    return S_OK;
+}
+
 void fh_conn_close(struct fh_conn *conn)
 {
     if (!conn) return;

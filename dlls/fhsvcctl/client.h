@@ -12,6 +12,8 @@
 
 /* Longest line either side may send, '\n' included (protocol section 3). */
 #define FH_LINE_MAX 256
+/* Longest string either side passes, in bytes of UTF-8 (protocol section 7.1). */
+#define FH_STRING_BYTES_MAX 4096
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -38,6 +40,15 @@ HRESULT fh_conn_open(BOOL start_service, struct fh_conn **conn);
  * transport error.  text (may be NULL) receives the reply's text field. */
 HRESULT fh_conn_request(struct fh_conn *conn, const char *request, char *text, size_t text_size);
 void fh_conn_close(struct fh_conn *conn);
+/* A string the service returns in parts ("<command> <offset>" until
+ * complete, protocol section 7.1): malloc'ed UTF-8. */
+HRESULT fh_conn_fetch_string(struct fh_conn *conn, const char *command, char **value);
+
+/* registry.c: the registry entries Windows' readers use (Configs, ProtectedUpToTime) */
+/* Writes what the service says they hold (CFG_REGISTRY); S_FALSE outside Wine. */
+HRESULT fh_registry_refresh(struct fh_conn *conn);
+/* The values under ...\fhsvc\Parameters\Configs, as Windows' FhQueryConfiguredUsersCount counts them. */
+HRESULT fh_registry_count_configs(DWORD *count);
 
 /* Exposed for the protocol parser's own checks. */
 BOOL fh_parse_endpoint(const char *data, size_t len, unsigned short *port, char secret[33]);

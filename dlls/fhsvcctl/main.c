@@ -14,6 +14,10 @@
  *
  * Where Windows behaviour is inferred rather than documented it says so;
  * see also the notes in docs/fh-protocol.md.
+ *
+ * Opening and closing a pipe also bring the registry entries that programs
+ * written for Windows read (registry.c) up to date, so that what a program
+ * of the prefix finds there after using the service is true.
  */
 
 #include <stdio.h>
@@ -87,6 +91,7 @@ HRESULT WINAPI FhServiceOpenPipe(BOOL StartServiceIfStopped, FH_SERVICE_PIPE_HAN
 
     /* connecting may take up to 10 s when the service has to start: no lock held */
     if (FAILED(hr = fh_conn_open(StartServiceIfStopped, &conn))) return hr;
+    fh_registry_refresh(conn);
 
     EnterCriticalSection(&pipes_cs);
     for (slot = 0; slot < MAX_PIPES; slot++) if (!pipes[slot].conn) break;
@@ -139,6 +144,8 @@ HRESULT WINAPI FhServiceClosePipe(FH_SERVICE_PIPE_HANDLE Pipe)
         SetEvent(event);
         CloseHandle(event);
     }
+    /* a backup this pipe started may have finished: ProtectedUpToTime */
+    fh_registry_refresh(conn);
     fh_conn_close(conn);
     return S_OK;
 }
@@ -295,15 +302,17 @@ HRESULT WINAPI FhServiceMigrationFinished(FH_SERVICE_PIPE_HANDLE Pipe)
  *      FhQueryConfiguredUsersCount   (FHSVCCTL.@)
  *
  * Undocumented.  Windows counts the values under the fhsvc service's
- * Parameters\Configs registry key without contacting the service, and
- * reports 0 with S_OK when the key is missing (inferred).  Here the
- * service knows the configured users; when it is not running, nobody is
- * configured as far as a caller can tell, so the answer is 0 and S_OK.
- * A NULL pointer gives E_INVALIDARG as on Windows.
+ * Parameters\Configs registry key without contacting the service (a public
+ * disassembly: RegOpenKeyExW with KEY_QUERY_VALUE | KEY_ENUMERATE_SUB_KEYS,
+ * RegEnumValueW until the end; S_OK and 0 when the key is missing), one
+ * value per user whose File History is on.  So do we, after bringing our
+ * user's value up to date from the service when it runs (it is not started
+ * for this).  A service too old to say (no CFG_REGISTRY) is asked for its
+ * count instead.  A NULL pointer gives E_INVALIDARG as on Windows.
  */
 HRESULT WINAPI FhQueryConfiguredUsersCount(DWORD *ConfiguredUsers)
 {
-    struct fh_conn *conn;
+    struct fh_conn *conn = NULL;
     char text[FH_LINE_MAX], *end;
     unsigned long count;
     HRESULT hr;
@@ -314,18 +323,19 @@ HRESULT WINAPI FhQueryConfiguredUsersCount(DWORD *ConfiguredUsers)
     *ConfiguredUsers = 0;
 
     hr = fh_conn_open(FALSE, &conn);
-    if (hr == FH_E_SERVICE_NOT_ACTIVE) return S_OK;
-    if (FAILED(hr)) return hr;
-
-    hr = fh_conn_request(conn, "USERS", text, sizeof(text));
+    if (SUCCEEDED(hr) && fh_registry_refresh(conn) == E_INVALIDARG)
+    {
+        hr = fh_conn_request(conn, "USERS", text, sizeof(text));
+        fh_conn_close(conn);
+        if (FAILED(hr)) return hr;
+        if (text[0] < '0' || text[0] > '9') return FH_E_BAD_REPLY;
+        count = strtoul(text, &end, 10);
+        if (*end || count > MAXDWORD) return FH_E_BAD_REPLY;
+        *ConfiguredUsers = count;
+        return S_OK;
+    }
     fh_conn_close(conn);
-    if (FAILED(hr)) return hr;
-
-    if (text[0] < '0' || text[0] > '9') return FH_E_BAD_REPLY;
-    count = strtoul(text, &end, 10);
-    if (*end || count > MAXDWORD) return FH_E_BAD_REPLY;
-    *ConfiguredUsers = count;
-    return S_OK;
+    return fh_registry_count_configs(ConfiguredUsers);
 }
 
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)

@@ -131,6 +131,8 @@ struct fh_config
 {
     char *user_name;
     char *pc_name;
+    char *friendly_name;        /* FriendlyName: the GECOS name, or NULL (then UserName is written) */
+    char *user_id;              /* UserId: a random GUID made once ("xxxxxxxx-xxxx-4xxx-..."), or NULL */
     char **folders;             /* protected folders, absolute paths */
     size_t folder_count;
     char **excludes;            /* excluded folders, absolute paths */
@@ -140,18 +142,31 @@ struct fh_config
     unsigned long long retention_age;   /* days */
     int dp_status;                      /* FH_STATUS_* */
     char *target_name;
-    char *target_url;                   /* absolute POSIX directory, or NULL */
+    char *target_url;                   /* absolute POSIX directory (no trailing '/'), or NULL */
+    int target_drive_type;              /* FH_DRIVE_*: TargetDriveType, measured when saved */
     unsigned long long generation;      /* bumped on every save; picks the newer of Config1/2 */
 };
 
 /* Defaults for the calling user (UserName from the passwd entry, PCName
- * from the host name, no folders, no target). */
+ * from the host name, FriendlyName from GECOS, a new UserId, no folders, no
+ * target). */
 int fh_config_init_default(struct fh_config *cfg);
 void fh_config_free(struct fh_config *cfg);
-/* XML text of the configuration (malloc'ed), NULL on an unrepresentable value. */
+/* XML text of the configuration (malloc'ed) in Windows' Config1.xml schema
+ * (see fh_config.c), NULL on an unrepresentable value. */
 char *fh_config_to_xml(const struct fh_config *cfg);
-/* 0, or FHCFG_E_CORRUPT_CONFIG_FILE when the text is not a valid configuration. */
+/* 0, or FHCFG_E_CORRUPT_CONFIG_FILE when the text is not a valid
+ * configuration.  Reads our documents, the dialect written before them, and
+ * Windows' own (whose Windows paths are not protected folders or targets here). */
 uint32_t fh_config_from_xml(const char *text, size_t len, struct fh_config *cfg);
+/* Retention ages: days (the API, FH_RETENTION_AGE) <-> months (Windows 10's
+ * MinimumRetentionAge), a month being 365/12 days, rounded to the nearest. */
+unsigned long long fh_retention_months(unsigned long long days);
+unsigned long long fh_retention_days(unsigned long long months);
+/* FH_TARGET_DRIVE_TYPES of a directory: remote for network file systems,
+ * removable below /media and /run/media, else fixed; unknown when it
+ * cannot be reached. */
+int fh_target_drive_type(const char *path);
 /* Directory holding Config1.xml/Config2.xml: $XDG_CONFIG_HOME/filehistory or
  * $HOME/.config/filehistory. Caller frees. */
 char *fh_config_dir(void);
@@ -164,10 +179,17 @@ uint32_t fh_config_load_at(int dirfd, struct fh_config *cfg);
 /* Can the configuration's XML carry this text (valid UTF-8, no controls)? */
 int fh_config_text_ok(const char *s);
 #define FH_MAX_GENERATION (1ull << 62)  /* higher is a crafted file: it would wrap */
-/* Bump the generation and write it over the older copy (tmp, fsync, rename). 0 or errno. */
+/* Bump the generation, complete what a saved configuration carries (UserId,
+ * FriendlyName, the target's drive type) and write both copies, the older
+ * first (each: tmp, fsync, rename).  0 or errno. */
 int fh_config_save(const char *dir, struct fh_config *cfg);
-/* Write cfg (same generation) to dir unless it is already there: the target mirror. */
+/* Write cfg (same generation) to both copies in dir, leaving a copy that
+ * holds exactly this document alone: the target mirror.  0 or errno. */
 int fh_config_mirror(const char *dir, const struct fh_config *cfg);
+/* Rewrite dir's configuration in the current form (fh_config_save) unless
+ * both copies hold it already: 1 rewritten, 0 nothing to do (or nothing
+ * loadable there), -1 with errno. */
+int fh_config_upgrade(const char *dir);
 /* Add / remove a string in a list (paths compared exactly). 0, or -1 (ENOMEM). */
 int fh_config_list_add(char ***list, size_t *count, const char *item);
 int fh_config_list_remove(char ***list, size_t *count, const char *item);
@@ -175,6 +197,28 @@ int fh_config_list_remove(char ***list, size_t *count, const char *item);
 int fh_path_under(const char *path, const char *folder);
 /* Configuration/ directory on the target, and the FileHistory/<user>/<pc> root. */
 char *fh_target_root(const struct fh_config *cfg);
+
+/* ------------------------------------------------------------------ */
+/* fh_winreg.c: what Windows' registry says about File History          */
+
+struct fh_state;
+struct fh_winreg
+{
+    int listed;                     /* HKLM\...\fhsvc\Parameters\Configs has the user's value */
+    int protected_known;            /* HKCU\...\FileHistory has ProtectedUpToTime */
+    uint64_t protected_filetime;    /* its value: FILETIME (100 ns since 1601, UTC) */
+};
+/* FILETIME of a time_t */
+uint64_t fh_filetime(time_t t);
+/* The entries for a configuration (cfg_status as fh_config_load returned it) and its state. */
+void fh_winreg_from(uint32_t cfg_status, const struct fh_config *cfg, const struct fh_state *st,
+                    struct fh_winreg *out);
+/* The same for the configuration in config_dir, brought to the current form
+ * first (fh_config_upgrade; *upgraded says whether it was rewritten, may be NULL). */
+int fh_winreg_load(const char *config_dir, struct fh_winreg *out, int *upgraded);
+/* "<listed> <FILETIME as 16 hex digits, or -> <config_dir>": the text of
+ * the CFG_REGISTRY reply (malloc'ed). */
+char *fh_winreg_text(const struct fh_winreg *reg, const char *config_dir);
 
 /* ------------------------------------------------------------------ */
 /* fh_cfgmgr.c: IFhConfigMgr / IFhReassociation as engine code          */
@@ -198,7 +242,6 @@ uint32_t fh_cfgmgr_get_status(struct fh_cfgmgr *m, int *status);
 uint32_t fh_cfgmgr_set_status(struct fh_cfgmgr *m, int status);
 uint32_t fh_cfgmgr_target(struct fh_cfgmgr *m, const char **name, const char **url);
 uint32_t fh_cfgmgr_target_drive_type(struct fh_cfgmgr *m, int *type);
-int fh_target_drive_type(const char *path);
 uint32_t fh_cfgmgr_validate_target(struct fh_cfgmgr *m, const char *path, int *result);
 uint32_t fh_cfgmgr_provision(struct fh_cfgmgr *m, const char *path, const char *name);
 uint32_t fh_cfgmgr_recommend(struct fh_cfgmgr *m, int recommend);

@@ -32,7 +32,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 
 #include "fh.h"
 
@@ -368,28 +367,6 @@ uint32_t fh_cfgmgr_target(struct fh_cfgmgr *m, const char **name, const char **u
     *name = m->cfg.target_name ? m->cfg.target_name : "";
     *url = m->cfg.target_url;
     return FH_S_OK;
-}
-
-/* FH_TARGET_DRIVE_TYPES: remote for network file systems, removable below
- * the mount points desktops use for removable media, else fixed; unknown
- * when the target cannot be reached. */
-int fh_target_drive_type(const char *path)
-{
-    struct statfs sfs;
-    if (statfs(path, &sfs)) return FH_DRIVE_UNKNOWN;
-    switch ((unsigned long)sfs.f_type)
-    {
-    case 0x6969ul:          /* NFS */
-    case 0x517bul:          /* SMB */
-    case 0xff534d42ul:      /* CIFS */
-    case 0xfe534d42ul:      /* SMB2 */
-    case 0x564c:            /* NCP */
-    case 0x73757245ul:      /* Coda */
-    case 0x7461636full:     /* OCFS2 */
-        return FH_DRIVE_REMOTE;
-    }
-    if (!strncmp(path, "/media/", 7) || !strncmp(path, "/run/media/", 11)) return FH_DRIVE_REMOVABLE;
-    return FH_DRIVE_FIXED;
 }
 
 uint32_t fh_cfgmgr_target_drive_type(struct fh_cfgmgr *m, int *type)

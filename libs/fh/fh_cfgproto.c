@@ -33,6 +33,7 @@ struct fh_cfgsession
     char *target_name;          /* CFG_TARGET_NAME, for the next CFG_PROVISION */
     char **rules;               /* the last CFG_RULES snapshot */
     size_t rule_count;
+    char *registry;             /* the last CFG_REGISTRY text, asked for in parts */
 };
 
 void fh_cfgsession_free(struct fh_cfgsession *s)
@@ -41,6 +42,7 @@ void fh_cfgsession_free(struct fh_cfgsession *s)
     fh_cfgmgr_free(s->mgr);
     free(s->target_name);
     fh_strv_free(s->rules, s->rule_count);
+    free(s->registry);
     free(s);
 }
 
@@ -144,6 +146,7 @@ static const struct command commands[] =
     { "CFG_TARGET_DRIVE", 0 }, { "CFG_VALIDATE", 1 }, { "CFG_TARGET_NAME", 1 }, { "CFG_PROVISION", 1 },
     { "CFG_RECOMMEND", 1 }, { "CFG_PROTECTION", 0 }, { "REASSOC_VALIDATE", 1 }, { "REASSOC_SCAN", 1 },
     { "REASSOC_DETAILS", 3 }, { "REASSOC_TIME", 1 }, { "REASSOC_SELECT", 1 }, { "REASSOC_PERFORM", 1 },
+    { "CFG_REGISTRY", 1 },
 };
 
 static uint32_t run(struct fh_cfgsession *s, const struct fh_cfgproto_env *env, const char *cmd, char **w,
@@ -307,6 +310,24 @@ static uint32_t run(struct fh_cfgsession *s, const struct fh_cfgproto_env *env, 
         FLAG(w[0], a);
         if (!(hr = fh_cfgmgr_reassociate(s->mgr, (int)a)) && env->changed) env->changed(env->ctx);
         return hr;
+    }
+    if (!strcmp(cmd, "CFG_REGISTRY"))
+    {
+        /* what Windows' registry should say (fh_winreg.c), made at offset 0
+         * and handed out in parts; the configuration it points Windows'
+         * readers at is brought to their form first */
+        NUMBER(w[0], FH_ARG_MAX, a);
+        if (!a || !s->registry)
+        {
+            struct fh_winreg reg;
+            int upgraded = 0;
+            free(s->registry);
+            s->registry = NULL;
+            if (fh_winreg_load(env->config_dir, &reg, &upgraded)) return fh_hresult_from_errno(errno);
+            if (upgraded && env->changed) env->changed(env->ctx);
+            if (!(s->registry = fh_winreg_text(&reg, env->config_dir))) return FH_E_OUTOFMEMORY;
+        }
+        return reply_string(s->registry, a, text, textsize);
     }
 #undef FLAG
 #undef NUMBER

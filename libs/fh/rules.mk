@@ -3,7 +3,8 @@
 # whatever else needs the configuration, catalog or cycle).
 #
 # fh_names.c   version names and target paths
-# fh_config.c  Config1.xml / Config2.xml and the per-user state
+# fh_config.c  Config1.xml / Config2.xml (Windows' schema) and the per-user state
+# fh_winreg.c  the registry entries Windows' readers use (Configs, ProtectedUpToTime)
 # fh_catalog.c the SQLite catalog
 # fh_util.c    file helpers
 # fh_cycle.c   backup cycles, cleanup, restore

@@ -23,6 +23,10 @@
  * way, as builtin-marked files in system32 loading the real ones from
  * WINEDLLPATH, so any program of the prefix can load them.
  *
+ * File History's registry entries, which programs written for Windows read
+ * (the path of Config1.xml, the last backup), are made true at each launch
+ * (wine_fh.c), with Wine's reg.exe when they changed.
+ *
  * Environment:
  *   WINBACKUP_WINEPREFIX    the prefix
  *   WINBACKUP_WINE_DLLDIR   where winbackup.dll/.so are (default: the install dir)
@@ -182,6 +186,24 @@ static int run(char *const argv[])
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return -1;
+}
+
+/* The same with the program's output thrown away (reg.exe reports success on stdout). */
+static int run_quiet(char *const argv[])
+{
+    pid_t pid;
+    int status, null;
+
+    if ((pid = fork()) < 0) return -1;
+    if (!pid)
+    {
+        if ((null = open("/dev/null", O_RDWR)) >= 0) { dup2(null, 1); dup2(null, 2); }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static int find_inputs(struct wine_setup *setup)
@@ -474,6 +496,20 @@ static int install_file_history(const struct wine_setup *setup)
     return 0;
 }
 
+/* File History's registry entries (wine_fh.c).  A failure costs a warning,
+ * not the launch: the program may not even read them. */
+static void refresh_file_history_registry(const struct wine_setup *setup)
+{
+    char reg_path[PATH_MAX + 64], win_path[64];
+    char *argv[] = { (char *)setup->loader, (char *)"reg.exe", (char *)"import", win_path, NULL };
+    int ret = wb_wine_fh_registry_prepare(setup->prefix, reg_path, sizeof(reg_path), win_path, sizeof(win_path));
+
+    if (!ret) return;
+    if (ret < 0 || set_overrides(NULL) || run_quiet(argv) || wb_wine_fh_registry_commit(setup->prefix))
+        fprintf(stderr, "winbackup wine: warning: File History's registry entries not updated\n");
+    if (ret > 0) unlink(reg_path);
+}
+
 int wb_cli_wine(int argc, char **argv)
 {
     struct wine_setup setup;
@@ -506,6 +542,7 @@ int wb_cli_wine(int argc, char **argv)
     if (setenv("WINEPREFIX", setup.prefix, 1)) return LAUNCH_FAILED;
     if (prefix_needs_boot(&setup) && boot_prefix(&setup)) return LAUNCH_FAILED;
     if (install_dlls(&setup) || install_file_history(&setup)) return LAUNCH_FAILED;
+    refresh_file_history_registry(&setup);
     if (setup_only) return 0;
 
     if (set_overrides("kernel32=n") || prepend_env("WINEDLLPATH", setup.dlldir, ':'))

@@ -20,4 +20,13 @@ int wb_cli_wine(int argc, char **argv);
 int wb_pe_forward_exports(const char *in_path, const char *out_path, const char *target_module,
                           const char *const *names, size_t count, char *err, size_t errsize);
 
+/* File History's registry entries in the prefix (wine_fh.c): when they
+ * must change, writes the .reg file to import (reg_path, C:-relative
+ * win_path) and returns 1; 0 when they are right already (or there is no
+ * File History in this build), -1 on failure.  After a successful import,
+ * commit records what the registry now holds. */
+int wb_wine_fh_registry_prepare(const char *prefix, char *reg_path, size_t reg_size, char *win_path,
+                                size_t win_size);
+int wb_wine_fh_registry_commit(const char *prefix);
+
 #endif
