@@ -17,7 +17,11 @@
 #include "../libs/fh/fh_names.c"
 #include "../libs/fh/fh_util.c"
 #include "../libs/fh/fh_config.c"
+#include "../libs/fh/fh_errors.c"
 #include "../libs/fh/fh_catalog.c"
+#include "../libs/fh/fh_target.c"
+#include "../libs/fh/fh_progress.c"
+#include "../libs/fh/fh_copy.c"
 #include "../libs/fh/fh_cycle.c"
 
 struct env
@@ -60,11 +64,16 @@ static int setup(void **state)
     e->cfg.user_name = strdup("alice");
     e->cfg.pc_name = strdup("pc");
     e->cfg.frequency = 3600;
+    e->cfg.retention_age = FH_DEFAULT_RETENTION_AGE;
     e->cfg.dp_status = FH_STATUS_ENABLED;
     e->cfg.target_url = strdup(e->target);
     e->cfg.target_name = strdup("target");
     assert_int_equal(fh_config_list_add(&e->cfg.folders, &e->cfg.folder_count, e->src), 0);
     snprintf(e->root, sizeof(e->root), "%s/FileHistory/alice/pc", e->target);
+    {
+        char msg[256];
+        assert_int_equal(fh_target_provision(&e->cfg, msg, sizeof(msg)), 0);
+    }
     *state = e;
     return 0;
 }
@@ -80,7 +89,7 @@ static int teardown(void **state)
 
 static uint32_t run(struct env *e, struct fh_cycle_result *res)
 {
-    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1 };
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
     return fh_cycle_run(&e->cfg, e->confdir, &opt, res);
 }
 
@@ -182,7 +191,7 @@ static void test_dirty_paths(void **state)
 {
     struct env *e = *state;
     struct fh_cycle_result res;
-    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1 };
+    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1, .log_fd = -1 };
     char a[4400], b[4400], outside[4400], sub[4400], subfile[4500], dotdot[4500];
     char *dirty[5];
 
@@ -294,7 +303,7 @@ static void test_cancel(void **state)
 {
     struct env *e = *state;
     struct fh_cycle_result res;
-    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1 };
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
     volatile sig_atomic_t cancel = 1;
     char path[4400];
 
@@ -463,7 +472,7 @@ static void test_batch_crash_points(void **state)
     for (int step = FH_FLUSH_SYNCED; step <= FH_FLUSH_COMMITTED; step++)
     {
         struct flush_probe p = { .e = e, .crash_step = step, .crash_batch = 2 };
-        struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
+        struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
         struct fh_cycle_result res;
         long long expect = step == FH_FLUSH_COMMITTED ? 4 : 2, rows;
 
@@ -509,7 +518,7 @@ static void test_batch_cancel(void **state)
 {
     struct env *e = *state;
     struct flush_probe p = { .e = e, .cancel = 1, .walker = pthread_self() };
-    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
     struct fh_cycle_result res;
     char staging[4500], data[4500];
 
@@ -539,7 +548,7 @@ static void test_batch_duplicate_path(void **state)
 {
     struct env *e = *state;
     struct fh_cycle_result res;
-    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1 };
+    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1, .log_fd = -1 };
     char a[4400];
     char *dirty[3];
 

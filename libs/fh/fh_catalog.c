@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
+#include "winbackup/winbackup.h"
 #include "fh.h"
 
 /* The statements a cycle runs once per file, prepared once per catalog:
@@ -67,6 +68,7 @@ int fh_catalog_open(const char *path, struct fh_catalog **out)
 
     *out = NULL;
     if (!(cat = calloc(1, sizeof(*cat)))) return -1;
+    /* on failure the handle stays open for fh_catalog_error; the caller closes it */
     if (sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
         goto fail;
@@ -78,8 +80,7 @@ int fh_catalog_open(const char *path, struct fh_catalog **out)
     *out = cat;
     return 0;
 fail:
-    sqlite3_close(cat->db);
-    free(cat);
+    *out = cat;
     return -1;
 }
 
@@ -96,14 +97,29 @@ const char *fh_catalog_errmsg(struct fh_catalog *cat)
     return cat ? sqlite3_errmsg(cat->db) : "cannot open the catalog";
 }
 
+uint32_t fh_catalog_error(struct fh_catalog *cat)
+{
+    int sys;
+    if (!cat) return WB_ERROR_NOT_ENOUGH_MEMORY;   /* fh_catalog_open fails without a handle only then */
+    switch (sqlite3_errcode(cat->db) & 0xff)
+    {
+    case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return WB_OK;
+    case SQLITE_NOMEM: return WB_ERROR_NOT_ENOUGH_MEMORY;
+    case SQLITE_FULL: return WB_ERROR_DISK_FULL;
+    case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_AUTH: case SQLITE_BUSY: case SQLITE_LOCKED:
+        return WB_ERROR_ACCESS_DENIED;
+    case SQLITE_CORRUPT: case SQLITE_NOTADB: case SQLITE_FORMAT: case SQLITE_SCHEMA: return WB_ERROR_INVALID_DATA;
+    case SQLITE_CANTOPEN: case SQLITE_IOERR:
+        /* what the file system said, through the one errno mapping */
+        sys = sqlite3_system_errno(cat->db);
+        return sys ? wb_win32_error_from_errno(sys) : WB_ERROR_IO_DEVICE;
+    default: return WB_ERROR_IO_DEVICE;
+    }
+}
+
 uint32_t fh_catalog_error_state(struct fh_catalog *cat)
 {
-    switch (cat ? sqlite3_errcode(cat->db) : SQLITE_CANTOPEN)
-    {
-    case SQLITE_FULL: return FH_STATE_TARGET_FULL;
-    case SQLITE_IOERR: case SQLITE_NOTADB: case SQLITE_CORRUPT: return FH_STATE_TARGET_ABSENT;
-    default: return FH_STATE_TARGET_ACCESS_DENIED;
-    }
+    return fh_state_from_error(fh_catalog_error(cat));
 }
 
 static sqlite3_stmt *prepare(struct fh_catalog *cat, const char *sql)
@@ -151,7 +167,7 @@ int fh_catalog_file_id(struct fh_catalog *cat, const char *path, int create, lon
     int rc;
 
     *id = 0;
-    if (!fh_path_is_valid(path)) return -1;
+    if (!fh_path_is_normalized(path)) return -1;
     if (!(st = cached(cat, STMT_FILE_ID, "SELECT id FROM files WHERE path = ?1"))) return -1;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -329,7 +345,7 @@ int fh_catalog_add_pending(struct fh_catalog *cat, const char *stored, long long
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int delete_pending(struct fh_catalog *cat, const char *stored)
+int fh_catalog_delete_pending(struct fh_catalog *cat, const char *stored)
 {
     sqlite3_stmt *st = cached(cat, STMT_DELETE_PENDING, "DELETE FROM pending WHERE stored = ?1");
     int rc;
@@ -359,7 +375,7 @@ int fh_catalog_add_version(struct fh_catalog *cat, long long file_id, long long 
     sqlite3_bind_int64(st, 8, (sqlite3_int64)s->st_ino);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE && !delete_pending(cat, stored) ? 0 : -1;
+    return rc == SQLITE_DONE && !fh_catalog_delete_pending(cat, stored) ? 0 : -1;
 }
 
 int fh_catalog_recover(struct fh_catalog *cat, fh_pending_cb cb, void *ctx)
@@ -421,7 +437,7 @@ long long fh_catalog_expire(struct fh_catalog *cat, time_t cutoff, fh_pending_cb
         {
             exec(cat, "ROLLBACK"); free(stored); removed = -1; break;
         }
-        if (cb(ctx, stored) || delete_pending(cat, stored)) { free(stored); removed = -1; break; }
+        if (cb(ctx, stored) || fh_catalog_delete_pending(cat, stored)) { free(stored); removed = -1; break; }
         free(stored);
         removed++;
     }

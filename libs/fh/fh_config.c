@@ -9,7 +9,8 @@
  * reader takes the valid copy with the higher <Generation>.
  *
  * Document (root and element names follow Windows' Config1.xml; Generation
- * is ours, readers that do not know it ignore it):
+ * and TargetId are ours, readers that do not know them ignore them; TargetId
+ * is the identity fh_target.c writes on the target):
  *
  *   <DataProtectionUserConfig SchemaVersion="1">
  *     <UserName>alice</UserName> <PCName>host</PCName> <Generation>7</Generation>
@@ -17,7 +18,8 @@
  *     <Exclusions><Folder>/home/alice/Documents/tmp</Folder>...</Exclusions>
  *     <RetentionPolicies><RetentionPolicy Type="0" MinimumAge="365"/></RetentionPolicies>
  *     <DPFrequency>3600</DPFrequency> <DPStatus>2</DPStatus>
- *     <Target><TargetName>disk</TargetName><TargetUrl>/media/disk</TargetUrl></Target>
+ *     <Target><TargetName>disk</TargetName><TargetUrl>/media/disk</TargetUrl>
+ *             <TargetId>32 hex characters</TargetId></Target>
  *   </DataProtectionUserConfig>
  *
  * The XML reader below handles exactly what such a document needs:
@@ -153,6 +155,7 @@ char *fh_config_to_xml(const struct fh_config *cfg)
         sb_printf(&sb, "  <Target>\n");
         bad |= sb_element(&sb, "    ", "TargetName", cfg->target_name ? cfg->target_name : "");
         bad |= sb_element(&sb, "    ", "TargetUrl", cfg->target_url);
+        if (cfg->target_id) bad |= sb_element(&sb, "    ", "TargetId", cfg->target_id);
         sb_printf(&sb, "  </Target>\n");
     }
     sb_printf(&sb, "</DataProtectionUserConfig>\n");
@@ -479,9 +482,13 @@ uint32_t fh_config_from_xml(const char *text, size_t len, struct fh_config *cfg)
     }
     if ((n = xml_child(root, "Target")))
     {
-        if (dup_text(n, "TargetUrl", &cfg->target_url, 1) || dup_text(n, "TargetName", &cfg->target_name, 0))
+        if (dup_text(n, "TargetUrl", &cfg->target_url, 1) || dup_text(n, "TargetName", &cfg->target_name, 0) ||
+            dup_text(n, "TargetId", &cfg->target_id, 0))
             goto corrupt;
         if (!fh_path_is_valid(cfg->target_url)) goto corrupt;
+        if (cfg->target_id && (strlen(cfg->target_id) != FH_TARGET_ID_LEN ||
+                               strspn(cfg->target_id, "0123456789abcdef") != FH_TARGET_ID_LEN))
+            goto corrupt;
     }
     xml_free(root);
     return FH_S_OK;
@@ -504,7 +511,7 @@ void fh_config_free(struct fh_config *cfg)
     free(cfg->user_name); free(cfg->pc_name);
     fh_strv_free(cfg->folders, cfg->folder_count);
     fh_strv_free(cfg->excludes, cfg->exclude_count);
-    free(cfg->target_name); free(cfg->target_url);
+    free(cfg->target_name); free(cfg->target_url); free(cfg->target_id);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -7,7 +7,7 @@ filehistory_OBJS := $(patsubst $(srcdir)/%.c,$(O)/%.o,$(filehistory_SRCS))
 ifeq ($(HAVE_SQLITE),1)
 ALL_TARGETS     += $(O)/filehistory
 INSTALL_TARGETS += install-filehistory
-CHECK_SCRIPTS   += $(srcdir)/tests/filehistory-integration.sh
+CHECK_SCRIPTS   += $(srcdir)/tests/filehistory-integration.sh $(srcdir)/tests/fh-adversarial.sh
 endif
 
 $(O)/tools/filehistory/%.o: $(srcdir)/tools/filehistory/%.c $(srcdir)/libs/fh/fh.h $(HEADERS)
