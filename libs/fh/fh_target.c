@@ -307,7 +307,9 @@ int fh_target_mirror_config(const struct fh_target *t, const struct fh_config *c
     /* the user's copy decides the generation: the target only mirrors it */
     if (best && newest == cfg->generation) return 0;
     older = best == 1 ? 2 : 1;
-    if (!(xml = fh_config_to_xml(cfg))) { errno = EINVAL; return -1; }
+    /* NULL for a value XML cannot carry, or for want of memory (realloc's ENOMEM) */
+    errno = 0;
+    if (!(xml = fh_config_to_xml(cfg))) { if (errno != ENOMEM) errno = EINVAL; return -1; }
     snprintf(name, sizeof(name), "Config%d.xml", older);
     ret = fh_write_beneath_atomic(t->conf_fd, name, xml, strlen(xml), 0600);
     free(xml);

@@ -28,5 +28,5 @@ $(O)/libfh.a: $(fh_OBJS)
 
 # The unit tests include the engine sources they test.
 $(O)/tests/test_fh_names $(O)/tests/test_fh_config $(O)/tests/test_fh_catalog $(O)/tests/test_fh_cycle $(O)/tests/test_fh_journal \
-    $(O)/tests/test_fh_hostile $(O)/tests/test_fh_target: \
+    $(O)/tests/test_fh_hostile $(O)/tests/test_fh_target $(O)/tests/test_fh_oom: \
     $(fh_SRCS) $(srcdir)/libs/fh/fh.h
