@@ -180,7 +180,7 @@ uint32_t fh_target_open(const struct fh_config *cfg, unsigned int flags, struct 
             goto out;
         }
         if (cfg->target_id ? !have_id || strcmp(id, cfg->target_id)
-                           : !have_id && faccessat(t->conf_fd, "Catalog.sqlite", F_OK, AT_SYMLINK_NOFOLLOW))
+                           : faccessat(t->conf_fd, "Catalog.sqlite", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
         {
             state = problem(FH_STATE_TARGET_ABSENT, msg, msgsize,
                          "%s is not the configured target (another or an unmounted disk); if it is the right one, "
@@ -277,7 +277,9 @@ static int read_copy(int conf_fd, int slot, struct fh_config *cfg)
     int fd;
 
     snprintf(name, sizeof(name), "Config%d.xml", slot);
-    if ((fd = fh_open_beneath(conf_fd, name, O_RDONLY | O_NONBLOCK, 0)) < 0) return errno == ENOENT ? 0 : -1;
+    /* a symlink in its place is no copy of ours: that slot is rewritten (the rename replaces the link) */
+    if ((fd = fh_open_beneath(conf_fd, name, O_RDONLY | O_NONBLOCK, 0)) < 0)
+        return errno == ENOENT || errno == ELOOP ? 0 : -1;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) { close(fd); return 0; }
     if (!(text = malloc(st.st_size + 1))) { close(fd); return -1; }
     got = read(fd, text, st.st_size);

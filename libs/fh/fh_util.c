@@ -134,9 +134,10 @@ int fh_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
         how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
         how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
         fd = (int)syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
-        if (fd >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EPERM)) return fd;
-        /* EPERM: a seccomp filter that does not know openat2 */
-        fh_use_openat2 = 0;
+        if (fd >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EPERM && errno != ENOTDIR)) return fd;
+        /* ENOTDIR: a symlink where a directory was asked for, or a file on
+         * the way: the walk below tells which (ELOOP for the symlink) */
+        if (errno != ENOTDIR) fh_use_openat2 = 0;   /* EPERM: a seccomp filter that does not know openat2 */
     }
     return open_beneath_walk(dirfd, relpath, flags, mode);
 }
