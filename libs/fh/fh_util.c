@@ -144,28 +144,28 @@ int fh_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
 
 int fh_mkdirs_beneath(int dirfd, const char *relpath, mode_t mode)
 {
-    char comp[256];
-    const char *p = relpath;
-    int cur = dirfd, fd;
+    const char *slash;
+    int parent, fd;
 
     if (!relpath_ok(relpath)) { errno = EINVAL; return -1; }
     /* the common case: it exists already */
     if ((fd = fh_open_beneath(dirfd, relpath, O_RDONLY | O_DIRECTORY, 0)) >= 0 || errno != ENOENT) return fd;
-    for (;;)
+    /* else make what is missing, from the deepest existing directory down:
+     * a new leaf costs one mkdirat, not one per component */
+    if ((slash = strrchr(relpath, '/')))
     {
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        memcpy(comp, p, n);
-        comp[n] = 0;
-        /* mkdirat never follows a symlink of that name (EEXIST); the open refuses it */
-        if (mkdirat(cur, comp, mode) && errno != EEXIST) fd = -1;
-        else fd = open_beneath_walk(cur, comp, O_RDONLY | O_DIRECTORY, 0);
-        if (cur != dirfd) { int e = errno; close(cur); errno = e; }
-        if (fd < 0) return -1;
-        cur = fd;
-        if (!end) return cur;
-        p = end + 1;
+        char *dir = strndup(relpath, slash - relpath);
+        if (!dir) return -1;
+        parent = fh_mkdirs_beneath(dirfd, dir, mode);
+        free(dir);
+        if (parent < 0) return -1;
     }
+    else parent = dirfd;
+    /* mkdirat never follows a symlink of that name (EEXIST); the open refuses it */
+    if (mkdirat(parent, slash ? slash + 1 : relpath, mode) && errno != EEXIST) fd = -1;
+    else fd = open_beneath_walk(parent, slash ? slash + 1 : relpath, O_RDONLY | O_DIRECTORY, 0);
+    if (parent != dirfd) { int e = errno; close(parent); errno = e; }
+    return fd;
 }
 
 int fh_unlink_beneath(int dirfd, const char *relpath)
