@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sqlite3.h>
 #include "../libs/fh/fh_names.c"
 #include "../libs/fh/fh_util.c"
@@ -780,6 +781,50 @@ static void test_step_end(void **state)
     cycle_free(&c);
 }
 
+/* A target that vanishes under a cycle can raise SIGBUS (SQLite's memory
+ * map of the WAL index): the guard stores TARGET_ABSENT and ends the
+ * process with status 1, saying why. */
+static void test_sigbus_guard(void **state)
+{
+    struct env *e = *state;
+    int pipefd[2], status;
+    pid_t pid;
+    char buf[512] = "";
+    ssize_t n;
+
+    assert_int_equal(mkdir(e->confdir, 0700), 0);
+    assert_int_equal(pipe(pipefd), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (!pid)
+    {
+        struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = pipefd[1] };
+        struct fh_cycle_result res;
+        struct sigaction old;
+        struct cycle c;
+        cycle_init(&c, &e->cfg, e->confdir, &opt, &res);
+        c.saved.protected_until = 1234;
+        signal(SIGBUS, SIG_DFL);   /* cmocka catches it otherwise */
+        if (!guard_vanishing_target(&c, &old)) _exit(50);
+        raise(SIGBUS);
+        _exit(51);
+    }
+    close(pipefd[1]);
+    n = read(pipefd[0], buf, sizeof(buf) - 1);
+    close(pipefd[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "TARGET_ABSENT (0x15)"));
+    {
+        struct fh_state st;
+        assert_int_equal(fh_state_load(e->confdir, &st), 0);
+        assert_int_equal(st.state, FH_STATE_TARGET_ABSENT);
+        assert_int_equal(st.protected_until, 1234);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -802,6 +847,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_step_retry_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigbus_guard, setup, teardown),
     };
     /* versions carry xattrs: use the real disk rather than a tmpfs /tmp unless told otherwise */
     if (access("/var/tmp", W_OK) == 0) setenv("TMPDIR", "/var/tmp", 0);

@@ -658,6 +658,53 @@ static void test_full_target(void **state)
     assert_int_equal(umount2(e->target, MNT_DETACH), 0);
 }
 
+/* A completely full target: recovery after a killed cycle, the cycle's
+ * own bookkeeping and `cleanup`, the way out, still work. */
+static void test_full_target_cleanup(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    char path[4400], filler[4400], msg[256];
+    static char block[65536];
+    long long removed;
+    int fd;
+
+    if (getuid() != 0) { skip(); return; }
+    assert_int_equal(unshare(CLONE_NEWNS), 0);
+    assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    assert_int_equal(mount("tmpfs", e->target, "tmpfs", 0, "size=2m,mode=0755"), 0);
+    provision(e);
+    for (int round = 0; round < 2; round++)
+    {
+        for (int i = 0; i < 20; i++)
+        {
+            snprintf(path, sizeof(path), "%s/f%02d.txt", e->src, i);
+            put(path, round ? "second version" : "first");
+        }
+        assert_int_equal(run(e, &res), FH_STATE_NO_ERROR);
+    }
+    exec_sql(e, "UPDATE versions SET version_time = version_time - 10 * 86400");
+    /* a killed cycle's leftovers, then not a byte left */
+    exec_sql(e, "INSERT INTO pending(stored, cycle_id) VALUES('Data/C/killed (2020_01_01 00_00_00 UTC)', 99)");
+    snprintf(filler, sizeof(filler), "%s/filler", e->target);
+    assert_true((fd = open(filler, O_WRONLY | O_CREAT, 0600)) >= 0);
+    while (write(fd, block, sizeof(block)) > 0) ;
+    while (write(fd, block, 512) > 0) ;
+    close(fd);
+    put(path, "a third version that does not fit");
+    assert_int_equal(run(e, &res), FH_STATE_TARGET_FULL);
+    if (strstr(res.message, "recover")) fail_msg("a full target cannot even recover: %s", res.message);
+    /* the way out: cleanup works on the full disk */
+    removed = fh_cleanup(&e->cfg, 1, msg, sizeof(msg));
+    if (removed != 20) fail_msg("cleanup on a full target: %lld (%s)", removed, msg);
+    assert_int_equal(rows_with_files(e), 20);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM pending"), 0);
+    assert_int_equal(unlink(filler), 0);
+    assert_int_equal(run(e, &res), FH_STATE_NO_ERROR);
+    assert_int_equal(res.added, 1);
+    assert_int_equal(umount2(e->target, MNT_DETACH), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -673,6 +720,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shrinking_file_does_not_fail_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_configuration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_target_cleanup, setup, teardown),
     };
     /* versions carry xattrs: use the real disk rather than a tmpfs /tmp unless told otherwise */
     if (access("/var/tmp", W_OK) == 0) setenv("TMPDIR", "/var/tmp", 0);

@@ -182,6 +182,11 @@ int fh_target_provision(struct fh_config *cfg, char *msg, size_t msgsize);
 /* Write cfg to Configuration/Config{1,2}.xml of an open target unless the
  * newest copy there has its generation already.  0 or -1/errno. */
 int fh_target_mirror_config(const struct fh_target *t, const struct fh_config *cfg);
+/* Keep Configuration/Reserve at its size where there is room (0), and give
+ * its space back for a catalog write that found the target full (1: there
+ * was some to give). */
+int fh_target_keep_reserve(const struct fh_target *t);
+int fh_target_release_reserve(const struct fh_target *t);
 
 /* ------------------------------------------------------------------ */
 /* fh_catalog.c                                                        */

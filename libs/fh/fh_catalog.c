@@ -44,6 +44,11 @@ struct fh_catalog
 {
     sqlite3 *db;
     sqlite3_stmt *cached[STMT_COUNT];
+    /* the failure a rollback ended (ROLLBACK itself succeeds and would
+     * clear it): what fh_catalog_error and fh_catalog_errmsg report until
+     * the next transaction begins */
+    int failed_code, failed_errno;
+    char failed_msg[200];
 };
 
 static const char schema_sql[] =
@@ -94,6 +99,7 @@ void fh_catalog_close(struct fh_catalog *cat)
 
 const char *fh_catalog_errmsg(struct fh_catalog *cat)
 {
+    if (cat && cat->failed_code) return cat->failed_msg;
     return cat ? sqlite3_errmsg(cat->db) : "cannot open the catalog";
 }
 
@@ -101,7 +107,7 @@ uint32_t fh_catalog_error(struct fh_catalog *cat)
 {
     int sys;
     if (!cat) return WB_ERROR_NOT_ENOUGH_MEMORY;   /* fh_catalog_open fails without a handle only then */
-    switch (sqlite3_errcode(cat->db) & 0xff)
+    switch ((cat->failed_code ? cat->failed_code : sqlite3_errcode(cat->db)) & 0xff)
     {
     case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return WB_OK;
     case SQLITE_NOMEM: return WB_ERROR_NOT_ENOUGH_MEMORY;
@@ -111,7 +117,7 @@ uint32_t fh_catalog_error(struct fh_catalog *cat)
     case SQLITE_CORRUPT: case SQLITE_NOTADB: case SQLITE_FORMAT: case SQLITE_SCHEMA: return WB_ERROR_INVALID_DATA;
     case SQLITE_CANTOPEN: case SQLITE_IOERR:
         /* what the file system said, through the one errno mapping */
-        sys = sqlite3_system_errno(cat->db);
+        sys = cat->failed_code ? cat->failed_errno : sqlite3_system_errno(cat->db);
         return sys ? wb_win32_error_from_errno(sys) : WB_ERROR_IO_DEVICE;
     default: return WB_ERROR_IO_DEVICE;
     }
@@ -147,6 +153,7 @@ static int exec(struct fh_catalog *cat, const char *sql)
 
 int fh_catalog_begin(struct fh_catalog *cat)
 {
+    cat->failed_code = 0;
     return exec(cat, "BEGIN IMMEDIATE");
 }
 
@@ -157,7 +164,13 @@ int fh_catalog_commit(struct fh_catalog *cat)
 
 void fh_catalog_rollback(struct fh_catalog *cat)
 {
-    /* keeps the error of the failed statement for fh_catalog_errmsg */
+    /* keeps the error of the failed statement for fh_catalog_error and _errmsg */
+    if (!cat->failed_code && sqlite3_errcode(cat->db) != SQLITE_OK)
+    {
+        cat->failed_code = sqlite3_extended_errcode(cat->db);
+        cat->failed_errno = sqlite3_system_errno(cat->db);
+        snprintf(cat->failed_msg, sizeof(cat->failed_msg), "%s", sqlite3_errmsg(cat->db));
+    }
     if (!sqlite3_get_autocommit(cat->db)) exec(cat, "ROLLBACK");
 }
 
@@ -399,47 +412,75 @@ int fh_catalog_recover(struct fh_catalog *cat, fh_pending_cb cb, void *ctx)
                 " UPDATE cycles SET state = 3, end_time = strftime('%s','now') WHERE state = 0; COMMIT");
 }
 
+#define EXPIRE_CHUNK 256
+
 long long fh_catalog_expire(struct fh_catalog *cat, time_t cutoff, fh_pending_cb cb, void *ctx)
 {
     sqlite3_stmt *sel, *del;
-    long long removed = 0;
-    int rc;
+    long long removed = 0, ids[EXPIRE_CHUNK];
+    char *stored[EXPIRE_CHUNK];
+    int n, rc, ok;
 
     /* a version is expendable when older than cutoff and a newer version of its file exists */
     if (!(sel = prepare(cat, "SELECT v.id, v.stored FROM versions v WHERE v.version_time < ?1 AND EXISTS"
                         " (SELECT 1 FROM versions n WHERE n.file_id = v.file_id AND"
                         "  (n.version_time > v.version_time OR (n.version_time = v.version_time AND n.id > v.id)))"
-                        " ORDER BY v.id LIMIT 1")))
+                        " ORDER BY v.id LIMIT 256")))
         return -1;
     if (!(del = prepare(cat, "DELETE FROM versions WHERE id = ?1"))) { sqlite3_finalize(sel); return -1; }
+    /* a chunk at a time: rows -> pending in one transaction, then the files,
+     * then their pending entries in one more; few WAL pages per version,
+     * which matters most on a full target, where cleanup is the way out */
     for (;;)
     {
-        long long id;
-        char *stored;
-
+        n = 0;
         sqlite3_reset(sel);
         sqlite3_bind_int64(sel, 1, (sqlite3_int64)cutoff);
-        rc = sqlite3_step(sel);
-        if (rc == SQLITE_DONE) break;
-        if (rc != SQLITE_ROW) { removed = -1; break; }
-        id = sqlite3_column_int64(sel, 0);
-        stored = strdup((const char *)sqlite3_column_text(sel, 1));
+        while (n < EXPIRE_CHUNK && (rc = sqlite3_step(sel)) == SQLITE_ROW)
+        {
+            ids[n] = sqlite3_column_int64(sel, 0);
+            if (!(stored[n] = strdup((const char *)sqlite3_column_text(sel, 1)))) { rc = SQLITE_NOMEM; break; }
+            n++;
+        }
         sqlite3_reset(sel);
-        if (!stored) { removed = -1; break; }
-        /* row -> pending in one transaction, then the file, then the pending entry */
-        if (exec(cat, "BEGIN IMMEDIATE") || fh_catalog_add_pending(cat, stored, 0))
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         {
-            exec(cat, "ROLLBACK"); free(stored); removed = -1; break;
+            for (int i = 0; i < n; i++) free(stored[i]);
+            removed = -1;
+            break;
         }
-        sqlite3_reset(del);
-        sqlite3_bind_int64(del, 1, id);
-        if (sqlite3_step(del) != SQLITE_DONE || exec(cat, "COMMIT"))
+        if (!n) break;
+        ok = !fh_catalog_begin(cat);
+        for (int i = 0; ok && i < n; i++)
         {
-            exec(cat, "ROLLBACK"); free(stored); removed = -1; break;
+            ok = !fh_catalog_add_pending(cat, stored[i], 0);
+            if (ok)
+            {
+                sqlite3_reset(del);
+                sqlite3_bind_int64(del, 1, ids[i]);
+                ok = sqlite3_step(del) == SQLITE_DONE;
+            }
         }
-        if (cb(ctx, stored) || fh_catalog_delete_pending(cat, stored)) { free(stored); removed = -1; break; }
-        free(stored);
-        removed++;
+        if (!ok || fh_catalog_commit(cat))
+        {
+            fh_catalog_rollback(cat);
+            for (int i = 0; i < n; i++) free(stored[i]);
+            removed = -1;
+            break;
+        }
+        for (int i = 0; ok && i < n; i++) ok = !cb(ctx, stored[i]);
+        /* files not deleted keep their pending entries: recovery deletes them */
+        if (ok)
+        {
+            ok = !fh_catalog_begin(cat);
+            for (int i = 0; ok && i < n; i++) ok = !fh_catalog_delete_pending(cat, stored[i]);
+            if (!ok || fh_catalog_commit(cat)) { fh_catalog_rollback(cat); ok = 0; }
+        }
+        for (int i = 0; i < n; i++) free(stored[i]);
+        if (!ok) { removed = -1; break; }
+        removed += n;
+        /* let the WAL start over rather than grow */
+        sqlite3_wal_checkpoint_v2(cat->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     }
     sqlite3_finalize(sel);
     sqlite3_finalize(del);

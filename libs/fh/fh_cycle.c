@@ -76,6 +76,15 @@
  * Out of memory is not a state of the target: the cycle stops, fails with
  * res->error = ERROR_NOT_ENOUGH_MEMORY and leaves the stored state alone.
  *
+ * A target that vanishes under the cycle (a disk pulled: every I/O fails)
+ * usually shows as EIO, which is TARGET_ABSENT.  But SQLite keeps the
+ * catalog's WAL index in a memory map of Catalog.sqlite-shm, and touching
+ * it then raises SIGBUS (measured: XFS shut down under a cycle).  While a
+ * cycle runs, SIGBUS (if nobody else handles it) stores TARGET_ABSENT as
+ * the protection state and says so, with async-signal-safe calls only,
+ * before the process ends: the process cannot go on, but the user learns
+ * why, and the next cycle recovers as after a kill.
+ *
  * FILEHISTORY_BATCH_FILES=<n> (1..4096) overrides FH_BATCH_FILES and
  * FILEHISTORY_TEST_STOP_AFTER=<n> makes the cycle stop itself (SIGSTOP)
  * after its n-th copy; both exist for the check scripts, whose kill -9 must land
@@ -165,6 +174,7 @@ struct cycle
     char **busy;            /* files that changed during every copy attempt */
     size_t busy_count, busy_cap;
     int retrying;           /* step 6: a busy file's second chance */
+    int reserve_released;   /* the target was so full that its reserve went: copy nothing */
     long long not_backed_up;
     unsigned long copies;   /* for FILEHISTORY_TEST_STOP_AFTER */
     unsigned long stop_after;
@@ -978,9 +988,23 @@ static int step_lock(struct cycle *c)
 }
 
 /* Open the target's catalog (c->cat, or the flusher's); 0 or -1 with the cycle stopped. */
+/* A catalog write found the target full: give the reserve's space back
+ * (fh_target.c) and say whether trying again makes sense. */
+static int retry_after_full(struct cycle *c, struct fh_catalog *cat)
+{
+    if (fh_catalog_error(cat) != WB_ERROR_DISK_FULL || !fh_target_release_reserve(&c->tgt)) return 0;
+    c->reserve_released = 1;
+    return 1;
+}
+
 static int open_catalog(struct cycle *c, struct fh_catalog **cat)
 {
     if (!fh_catalog_open(c->tgt.catalog, cat)) return 0;
+    if (retry_after_full(c, *cat))
+    {
+        fh_catalog_close(*cat);
+        if (!fh_catalog_open(c->tgt.catalog, cat)) return 0;
+    }
     stop_with_catalog(c, *cat, "cannot open the catalog", c->tgt.catalog);
     fh_catalog_close(*cat);
     *cat = NULL;
@@ -995,13 +1019,18 @@ static int step_open_target(struct cycle *c, unsigned int flags)
     if (state == FH_TARGET_NO_MEMORY) { stop_no_memory(c, c->cfg->target_url); return -1; }
     if (state != FH_STATE_NO_ERROR) { c->abort_state = state; return -1; }
     c->target_real = realpath(c->cfg->target_url, NULL);
-    if ((flags & FH_TARGET_CYCLE) && fh_target_mirror_config(&c->tgt, c->cfg))
+    if ((flags & FH_TARGET_CYCLE) && fh_target_mirror_config(&c->tgt, c->cfg) &&
+        !((errno == ENOSPC || errno == EDQUOT) && fh_target_release_reserve(&c->tgt) &&
+          !fh_target_mirror_config(&c->tgt, c->cfg)))
     {
         if (errno == ENOMEM) stop_no_memory(c, c->tgt.root);
         else stop_with(c, fh_state_from_errno(errno), "cannot write the configuration to", c->tgt.root, strerror(errno));
         return -1;
     }
-    return open_catalog(c, &c->cat);
+    if (open_catalog(c, &c->cat)) return -1;
+    /* made again where the last full target took it, if there is room now */
+    if (flags & FH_TARGET_CYCLE) fh_target_keep_reserve(&c->tgt);
+    return 0;
 }
 
 /* Step 3. */
@@ -1009,6 +1038,7 @@ static int step_recover(struct cycle *c)
 {
     empty_staging(c);
     if (!fh_catalog_recover(c->cat, remove_stored, c)) return 0;
+    if (retry_after_full(c, c->cat) && !fh_catalog_recover(c->cat, remove_stored, c)) return 0;
     stop_with_catalog(c, c->cat, "cannot recover the catalog", c->tgt.catalog);
     return -1;
 }
@@ -1145,7 +1175,9 @@ static void step_end(struct cycle *c)
     else { res->state = FH_STATE_NO_ERROR; c->cycle_state = FH_CYCLE_DONE; }
     if (c->cat && c->cycle_id)
     {
-        fh_catalog_end_cycle(c->cat, c->cycle_id, c->cycle_state, res->examined, res->added, res->state);
+        if (fh_catalog_end_cycle(c->cat, c->cycle_id, c->cycle_state, res->examined, res->added, res->state) &&
+            retry_after_full(c, c->cat))
+            fh_catalog_end_cycle(c->cat, c->cycle_id, c->cycle_state, res->examined, res->added, res->state);
         if (c->cycle_state == FH_CYCLE_DONE)
         {
             char buf[32];
@@ -1196,10 +1228,49 @@ static void cycle_free(struct cycle *c)
     if (c->progress) fh_progress_set(&c->progress->started_ms, 0);
 }
 
+/* What SIGBUS writes (prepared before, see the header). */
+static struct
+{
+    char state_path[4096], temp_path[4112], line[96];
+    int log_fd;
+} vanished;
+
+static void on_sigbus(int sig)
+{
+    static const char msg[] = "filehistory: backup failed: TARGET_ABSENT (0x15): the target's file system "
+                              "went away under the cycle (SIGBUS on the catalog's memory map)\n";
+    int fd = open(vanished.temp_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    (void)sig;
+    if (fd >= 0)
+    {
+        if (write(fd, vanished.line, strlen(vanished.line)) > 0 && !fsync(fd)) rename(vanished.temp_path, vanished.state_path);
+        close(fd);
+    }
+    if (vanished.log_fd >= 0 && write(vanished.log_fd, msg, sizeof(msg) - 1) < 0) { /* nothing more to do */ }
+    _exit(1);
+}
+
+/* Handle SIGBUS while the cycle runs, unless the process has a handler of its own. */
+static int guard_vanishing_target(struct cycle *c, struct sigaction *old)
+{
+    struct sigaction sa;
+    if (sigaction(SIGBUS, NULL, old) || old->sa_handler != SIG_DFL) return 0;
+    snprintf(vanished.state_path, sizeof(vanished.state_path), "%s/State", c->config_dir);
+    snprintf(vanished.temp_path, sizeof(vanished.temp_path), "%s/.State.sigbus", c->config_dir);
+    snprintf(vanished.line, sizeof(vanished.line), "%x %lld %lld\n", FH_STATE_TARGET_ABSENT,
+             (long long)c->saved.protected_until, c->saved.not_backed_up);
+    vanished.log_fd = c->opt->log_fd;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigbus;
+    return !sigaction(SIGBUS, &sa, NULL);
+}
+
 uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
                       const struct fh_cycle_options *opt, struct fh_cycle_result *res)
 {
+    struct sigaction old_sigbus;
     struct cycle c;
+    int guarded;
 
     cycle_init(&c, cfg, config_dir, opt, res);
     if (!cfg->target_url)
@@ -1209,8 +1280,13 @@ uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
     }
     fh_state_load(config_dir, &c.saved);
     if (step_lock(&c)) { res->state = c.abort_state; res->error = c.abort_error; cycle_free(&c); return res->state; }
+    guarded = guard_vanishing_target(&c, &old_sigbus);
     if (!step_open_target(&c, FH_TARGET_CYCLE) && !step_recover(&c) && !step_begin(&c))
     {
+        /* the space the reserve gave back is for the catalog and for cleanup, not for copies */
+        if (c.reserve_released)
+            stop_with(&c, FH_STATE_TARGET_FULL, "the target", c.tgt.root,
+                      "no space left (make room: filehistory cleanup DAYS)");
         step_walk(&c);
         step_retry_busy(&c);
         if (step_final_flush(&c))
@@ -1220,6 +1296,7 @@ uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
             res->not_backed_up = c.not_backed_up;
             res->state = FH_STATE_NO_ERROR;
             cycle_free(&c);
+            if (guarded) sigaction(SIGBUS, &old_sigbus, NULL);
             return res->state;
         }
         if (c.scanning) { c.scan_stop = 1; pthread_join(c.scanner, NULL); c.scanning = 0; }
@@ -1229,6 +1306,7 @@ uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
     }
     step_end(&c);
     cycle_free(&c);
+    if (guarded) sigaction(SIGBUS, &old_sigbus, NULL);
     return res->state;
 }
 
@@ -1252,7 +1330,11 @@ long long fh_cleanup(const struct fh_config *cfg, unsigned long long days, char 
     }
     if (open_catalog(&c, &c.cat)) { snprintf(msg, msgsize, "%s", res.message); goto out; }
     removed = fh_catalog_expire(c.cat, time(NULL) - (time_t)days * 86400, remove_stored, &c);
+    /* a full target is when cleanup matters most: the reserve is for that */
+    if (removed < 0 && retry_after_full(&c, c.cat))
+        removed = fh_catalog_expire(c.cat, time(NULL) - (time_t)days * 86400, remove_stored, &c);
     if (removed < 0) snprintf(msg, msgsize, "catalog: %s", fh_catalog_errmsg(c.cat));
+    else fh_target_keep_reserve(&c.tgt);
 out:
     cycle_free(&c);
     return removed;

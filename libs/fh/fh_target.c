@@ -28,6 +28,14 @@
  * someone's file).  What remains is a swap of a directory between that
  * check and SQLite's open, which needs write access to our own 0700
  * directories.
+ *
+ * A reserve.  SQLite needs room to open its WAL, to recover after a killed
+ * cycle and to move a version to `pending` before cleanup deletes its file:
+ * on a target with not a byte left, even `filehistory cleanup`, the way to
+ * make room, would fail.  So Configuration/Reserve holds some space
+ * (1% of the file system, between 256 KiB and 4 MiB) while there is some;
+ * when a catalog write finds the target full, the reserve is given back and
+ * the write tried again; the next cycle that finds room makes it again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +44,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "fh.h"
+
+#define RESERVE_FILE "Reserve"
+#define RESERVE_MIN (256ll << 10)
+#define RESERVE_MAX (4ll << 20)
 
 static void target_init(struct fh_target *t)
 {
@@ -316,4 +329,41 @@ int fh_target_mirror_config(const struct fh_target *t, const struct fh_config *c
     ret = fh_write_beneath_atomic(t->conf_fd, name, xml, strlen(xml), 0600);
     free(xml);
     return ret;
+}
+
+int fh_target_keep_reserve(const struct fh_target *t)
+{
+    struct statvfs vfs;
+    struct stat st;
+    long long want;
+    int fd, ret = 0;
+
+    if (fstatvfs(t->conf_fd, &vfs)) return -1;
+    want = (long long)vfs.f_blocks * (long long)vfs.f_frsize / 100;
+    if (want < RESERVE_MIN) want = RESERVE_MIN;
+    if (want > RESERVE_MAX) want = RESERVE_MAX;
+    if ((fd = fh_open_beneath(t->conf_fd, RESERVE_FILE, O_RDWR | O_CREAT | O_NONBLOCK, 0600)) < 0) return -1;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { close(fd); errno = EINVAL; return -1; }
+    if ((long long)st.st_blocks * 512 < want)
+    {
+        if (posix_fallocate(fd, 0, want))
+        {
+            /* no fallocate here (FAT...): zeros, as far as they go */
+            static const char zeros[65536];
+            long long done = 0;
+            while (done < want && pwrite(fd, zeros, sizeof(zeros), done) == (ssize_t)sizeof(zeros)) done += sizeof(zeros);
+            ret = done >= want ? 0 : -1;
+        }
+        if (!ret) fsync(fd);
+    }
+    close(fd);
+    return ret;
+}
+
+int fh_target_release_reserve(const struct fh_target *t)
+{
+    struct stat st;
+    if (fstatat(t->conf_fd, RESERVE_FILE, &st, AT_SYMLINK_NOFOLLOW) || !st.st_blocks) return 0;
+    if (unlinkat(t->conf_fd, RESERVE_FILE, 0)) return 0;
+    return 1;
 }

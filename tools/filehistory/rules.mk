@@ -24,3 +24,9 @@ install-filehistory: $(O)/filehistory
 	sed 's|@bindir@|$(bindir)|g' $(srcdir)/tools/filehistory/filehistory.service \
 	    > $(DESTDIR)$(prefix)/lib/systemd/user/filehistory.service
 	chmod 644 $(DESTDIR)$(prefix)/lib/systemd/user/filehistory.service
+
+# Heavy adversarial runs (random kill -9, the target's file system shut
+# down under a cycle, files rewritten during cycles); not part of `check`.
+.PHONY: fh-stress
+fh-stress: $(O)/filehistory
+	O="$(O)" sh $(srcdir)/tests/fh-stress.sh
