@@ -259,20 +259,23 @@ else
 fi
 
 # 12.9: files that cannot be backed up are counted, logged and reported
-printf 'secret\n' > "$D/unreadable.txt" && chmod 000 "$D/unreadable.txt" && give $OWNER_UID:$OWNER_UID "$D"
+printf 'secret\n' > "$D/unreadable.txt" && chmod 000 "$D/unreadable.txt"
+mkdir -p "$D/locked" && printf 'hidden\n' > "$D/locked/inner.txt" && give $OWNER_UID:$OWNER_UID "$D" && chmod 000 "$D/locked"
 ctrl=$(printf '%s/ctl\001name.txt' "$D")
 printf 'control character\n' > "$ctrl" && give $OWNER_UID:$OWNER_UID "$ctrl"
 as_owner "$F" run-cycle > "$W/nb.out" 2>&1; rc=$?
 check "a cycle with an unreadable file still succeeds (rc $rc)" test $rc -eq 0
 as_owner "$F" status --json > "$W/nb.json" 2>&1
-check "status counts the file that could not be backed up ($(cat "$W/nb.json"))" grep -q '"not_backed_up":1' "$W/nb.json"
-check "the cycle names it on stderr" grep -q "unreadable.txt" "$W/nb.out"
+check "status counts the file and the folder that could not be backed up ($(cat "$W/nb.json"))" \
+    grep -q '"not_backed_up":2' "$W/nb.json"
+check "the cycle names them on stderr" sh -c "grep -q 'unreadable.txt' '$W/nb.out' && grep -q 'locked: the folder cannot be read' '$W/nb.out'"
 nctl=$(sqlite3 "$DB" "SELECT COUNT(*) FROM versions v JOIN files f ON f.id = v.file_id WHERE f.path LIKE '%/ctl%name.txt'")
 check "a name with a control character is backed up, not dropped ($nctl)" test "$nctl" -eq 1
 rm -f "$ctrl"
 as_owner "$F" restore "$ctrl" > /dev/null 2>&1
 check "... and restored" grep -q 'control character' "$ctrl"
-rm -f "$D/unreadable.txt" "$ctrl"
+chmod 700 "$D/locked"
+rm -rf "$D/unreadable.txt" "$ctrl" "$D/locked"
 
 # ------------------------------------------------ real file systems
 if [ -n "$ROOT" ] && command -v mkfs.xfs >/dev/null && losetup -f >/dev/null 2>&1; then

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <sqlite3.h>
 #include "../libs/fh/fh_names.c"
 #include "../libs/fh/fh_util.c"
@@ -825,6 +826,33 @@ static void test_sigbus_guard(void **state)
     }
 }
 
+/* A named stream the backup stream cannot carry (a ':' in its name) is
+ * counted and logged: the file's version exists, but not all of it. */
+static void test_dropped_named_stream_counted(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
+    struct fh_cycle_result res;
+    char path[4400];
+    int logp[2];
+    char buf[1024] = "";
+
+    snprintf(path, sizeof(path), "%s/streams.txt", e->src);
+    put(path, "data");
+    if (setxattr(path, "user.DosStream.good:$DATA", "fine", 5, 0)) { skip(); return; }
+    assert_int_equal(setxattr(path, "user.DosStream.bad:name:$DATA", "lost", 5, 0), 0);
+    assert_int_equal(pipe(logp), 0);
+    opt.log_fd = logp[1];
+    assert_int_equal(fh_cycle_run(&e->cfg, e->confdir, &opt, &res), FH_STATE_NO_ERROR);
+    close(logp[1]);
+    assert_true(read(logp[0], buf, sizeof(buf) - 1) > 0);
+    close(logp[0]);
+    assert_int_equal(res.added, 1);
+    assert_int_equal(res.not_backed_up, 1);
+    assert_non_null(strstr(buf, "streams.txt"));
+    assert_non_null(strstr(buf, "named stream"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -848,6 +876,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_step_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigbus_guard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_named_stream_counted, setup, teardown),
     };
     /* versions carry xattrs: use the real disk rather than a tmpfs /tmp unless told otherwise */
     if (access("/var/tmp", W_OK) == 0) setenv("TMPDIR", "/var/tmp", 0);

@@ -826,12 +826,24 @@ done:
     }
 }
 
-static void walk_dir(struct cycle *c, const char *dir)
+/* A folder the walk cannot read hides its files: say so, never skip it quietly. */
+static void folder_unreadable(struct cycle *c, const char *dir, int err)
 {
-    DIR *d = opendir(dir);
+    char why[160];
+    if (err == ENOENT || err == ENOTDIR || err == ELOOP) return;   /* gone or replaced meanwhile */
+    if (err == ENOMEM) { stop_no_memory(c, dir); return; }
+    snprintf(why, sizeof(why), "the folder cannot be read (%s): the files in it are not backed up", strerror(err));
+    note_not_backed_up(c, dir, why);
+}
+
+/* dir_fd: the folder, opened without following a symlink (it is closed here). */
+static void walk_dir(struct cycle *c, int dir_fd, const char *dir)
+{
+    DIR *d = fdopendir(dir_fd);
     struct dirent *de;
 
-    if (!d) return;
+    if (!d) { folder_unreadable(c, dir, errno); close(dir_fd); return; }
+    errno = 0;
     while (!cancelled(c) && (de = readdir(d)))
     {
         struct stat st;
@@ -843,11 +855,19 @@ static void walk_dir(struct cycle *c, const char *dir)
         /* relative to the open directory: no path walk per file */
         if (!is_skipped(c, child) && !fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
         {
-            if (S_ISDIR(st.st_mode)) walk_dir(c, child);
+            if (S_ISDIR(st.st_mode))
+            {
+                /* not through a symlink swapped in since the fstatat, and no PATH_MAX on the way down */
+                int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0) walk_dir(c, sub, child);
+                else folder_unreadable(c, child, errno);
+            }
             else if (S_ISREG(st.st_mode)) visit_file(c, child, &st);
         }
         free(child);
+        errno = 0;
     }
+    if (errno && !cancelled(c)) folder_unreadable(c, dir, errno);
     closedir(d);
 }
 
@@ -856,7 +876,12 @@ static void visit_path(struct cycle *c, const char *path)
     struct stat st;
     /* "/protected/../elsewhere" would pass the prefix test: only normalized paths */
     if (!fh_path_is_normalized(path) || !is_protected(c, path) || lstat(path, &st)) return;
-    if (S_ISDIR(st.st_mode)) walk_dir(c, path);
+    if (S_ISDIR(st.st_mode))
+    {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) walk_dir(c, fd, path);
+        else folder_unreadable(c, path, errno);
+    }
     else if (S_ISREG(st.st_mode)) visit_file(c, path, &st);
 }
 
