@@ -7,6 +7,7 @@
  */
 #include "testutil.h"
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include "../libs/fh/fh_names.c"
 #include "../libs/fh/fh_util.c"
@@ -333,6 +334,41 @@ static void test_mirror(void **state)
     fh_config_free(&cfg);
 }
 
+/* Nothing but a regular file is opened: a FIFO or a device node planted on
+ * the target is refused before its open() runs (inotify sees every open
+ * but O_PATH's). */
+static void test_open_regular_only(void **state)
+{
+    struct env *e = *state;
+    char p[4400], ev[4096];
+    int in, fd;
+
+    snprintf(p, sizeof(p), "%s/fifo", e->inside);
+    assert_int_equal(mkfifo(p, 0666), 0);
+    assert_true((in = inotify_init1(IN_NONBLOCK)) >= 0);
+    assert_true(inotify_add_watch(in, p, IN_OPEN) >= 0);
+    errno = 0;
+    assert_int_equal(fh_open_regular_beneath(e->fd, "fifo", O_RDONLY, 0), -1);
+    assert_int_equal(errno, ENXIO);
+    assert_int_equal(read(in, ev, sizeof(ev)), -1);       /* never opened */
+    assert_int_equal(errno, EAGAIN);
+    /* the watch works: a regular file's open is seen */
+    snprintf(p, sizeof(p), "%s/a/b/file", e->inside);
+    assert_true(inotify_add_watch(in, p, IN_OPEN) >= 0);
+    assert_true((fd = fh_open_regular_beneath(e->fd, "a/b/file", O_RDONLY, 0)) >= 0);
+    close(fd);
+    assert_true(read(in, ev, sizeof(ev)) > 0);
+    close(in);
+    /* O_CREAT makes a new one, opens an existing regular one, refuses the rest */
+    assert_true((fd = fh_open_regular_beneath(e->fd, "new", O_RDWR | O_CREAT, 0600)) >= 0);
+    close(fd);
+    assert_true((fd = fh_open_regular_beneath(e->fd, "new", O_RDWR | O_CREAT, 0600)) >= 0);
+    close(fd);
+    assert_int_equal(fh_open_regular_beneath(e->fd, "fifo", O_RDWR | O_CREAT, 0600), -1);
+    assert_int_equal(fh_open_regular_beneath(e->fd, "flink", O_RDONLY, 0), -1);
+    assert_int_equal(errno, ELOOP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -345,6 +381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mirror, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_regular_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -276,6 +276,10 @@ int fh_write_beneath_atomic(int dirfd, const char *name, const char *data, size_
 /* Open relpath below dirfd without following any symbolic link (ELOOP) or
  * leaving dirfd; relpath has no "", ".", ".." component (EINVAL). */
 int fh_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode);
+/* The same for a regular file only: anything else (a device node, a FIFO)
+ * is ENXIO and never opened (its driver's open() could act: a watchdog, a
+ * tape).  With O_CREAT, a new file is made with O_EXCL. */
+int fh_open_regular_beneath(int dirfd, const char *relpath, int flags, mode_t mode);
 /* mkdir -p of relpath below dirfd, never through a symbolic link; an
  * O_RDONLY | O_DIRECTORY fd of the last directory, or -1/errno. */
 int fh_mkdirs_beneath(int dirfd, const char *relpath, mode_t mode);

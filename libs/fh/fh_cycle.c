@@ -1400,11 +1400,10 @@ int fh_restore(const struct fh_config *cfg, const char *path, time_t at, const c
         goto out;
     }
     /* the version as it is in our tree: a regular file, reached without a symlink */
-    if ((vfd = fh_open_beneath(c.tgt.root_fd, v.stored, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0)) < 0 ||
-        fstat(vfd, &st) || !S_ISREG(st.st_mode))
+    if ((vfd = fh_open_regular_beneath(c.tgt.root_fd, v.stored, O_RDONLY, 0)) < 0 || fstat(vfd, &st))
     {
         snprintf(msg, msgsize, "the version of %s (%s/%s) is %s: not restored", path, c.tgt.root, v.stored,
-                 vfd < 0 && errno == ELOOP ? "behind a symbolic link" : vfd < 0 ? strerror(errno) : "not a regular file");
+                 errno == ELOOP ? "behind a symbolic link" : errno == ENXIO ? "not a regular file" : strerror(errno));
         goto out;
     }
     base = strrchr(path, '/') + 1;

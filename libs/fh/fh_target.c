@@ -92,9 +92,9 @@ static int read_target_id(int conf_fd, char id[FH_TARGET_ID_LEN + 1])
     char buf[FH_TARGET_ID_LEN + 2];
     struct stat st;
     ssize_t n;
-    int fd = fh_open_beneath(conf_fd, FH_TARGET_ID_FILE, O_RDONLY | O_NONBLOCK, 0);
+    int fd = fh_open_regular_beneath(conf_fd, FH_TARGET_ID_FILE, O_RDONLY, 0);
 
-    if (fd < 0) return errno == ENOENT ? 0 : -1;
+    if (fd < 0) { if (errno == ENXIO) errno = EINVAL; return errno == ENOENT ? 0 : -1; }
     if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { close(fd); errno = EINVAL; return -1; }
     n = read(fd, buf, sizeof(buf));
     close(fd);
@@ -291,8 +291,8 @@ static int read_copy(int conf_fd, int slot, struct fh_config *cfg)
 
     snprintf(name, sizeof(name), "Config%d.xml", slot);
     /* a symlink in its place is no copy of ours: that slot is rewritten (the rename replaces the link) */
-    if ((fd = fh_open_beneath(conf_fd, name, O_RDONLY | O_NONBLOCK, 0)) < 0)
-        return errno == ENOENT || errno == ELOOP ? 0 : -1;
+    if ((fd = fh_open_regular_beneath(conf_fd, name, O_RDONLY, 0)) < 0)
+        return errno == ENOENT || errno == ELOOP || errno == ENXIO ? 0 : -1;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) { close(fd); return 0; }
     if (!(text = malloc(st.st_size + 1))) { close(fd); return -1; }
     got = read(fd, text, st.st_size);
@@ -342,7 +342,7 @@ int fh_target_keep_reserve(const struct fh_target *t)
     want = (long long)vfs.f_blocks * (long long)vfs.f_frsize / 100;
     if (want < RESERVE_MIN) want = RESERVE_MIN;
     if (want > RESERVE_MAX) want = RESERVE_MAX;
-    if ((fd = fh_open_beneath(t->conf_fd, RESERVE_FILE, O_RDWR | O_CREAT | O_NONBLOCK, 0600)) < 0) return -1;
+    if ((fd = fh_open_regular_beneath(t->conf_fd, RESERVE_FILE, O_RDWR | O_CREAT, 0600)) < 0) return -1;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { close(fd); errno = EINVAL; return -1; }
     if ((long long)st.st_blocks * 512 < want)
     {

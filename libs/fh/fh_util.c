@@ -142,6 +142,38 @@ int fh_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
     return open_beneath_walk(dirfd, relpath, flags, mode);
 }
 
+int fh_open_regular_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
+{
+    char proc[64];
+    struct stat st;
+    int path_fd, fd;
+
+    if ((flags & O_CREAT) && (fd = fh_open_beneath(dirfd, relpath, flags | O_CREAT | O_EXCL, mode)) >= 0) return fd;
+    if ((flags & O_CREAT) && errno != EEXIST) return -1;
+    /* O_PATH opens nothing: no device's open() runs before we know what it is */
+    if ((path_fd = fh_open_beneath(dirfd, relpath, O_PATH, 0)) < 0) return -1;
+    if (fstat(path_fd, &st)) { int e = errno; close(path_fd); errno = e; return -1; }
+    if (!S_ISREG(st.st_mode)) { close(path_fd); errno = S_ISLNK(st.st_mode) ? ELOOP : ENXIO; return -1; }
+    /* then that very inode, through its /proc magic link */
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+    fd = open(proc, (flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+    {
+        /* no /proc: by name again, and it must still be that file */
+        struct stat again;
+        fd = fh_open_beneath(dirfd, relpath, (flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NONBLOCK | O_NOCTTY, 0);
+        if (fd >= 0 && (fstat(fd, &again) || again.st_ino != st.st_ino || again.st_dev != st.st_dev))
+        {
+            close(fd);
+            fd = -1;
+            errno = ENXIO;
+        }
+    }
+    { int e = errno; close(path_fd); errno = e; }
+    if (fd >= 0 && (flags & O_TRUNC) && ftruncate(fd, 0)) { int e = errno; close(fd); errno = e; return -1; }
+    return fd;
+}
+
 int fh_mkdirs_beneath(int dirfd, const char *relpath, mode_t mode)
 {
     const char *slash;
