@@ -86,6 +86,15 @@ DEFINE_GUID(IID_IFhScopeIterator,  0x3197abce, 0x532a, 0x44c6, 0x86, 0x15, 0xf3,
 DEFINE_GUID(IID_IFhConfigMgr,      0x6a5fea5b, 0xbf8f, 0x4ee5, 0xb8, 0xc3, 0x44, 0xd8, 0xa0, 0xd7, 0x33, 0x1c);
 DEFINE_GUID(IID_IFhReassociation,  0x6544a28a, 0xf68d, 0x47ac, 0x91, 0xef, 0x16, 0xb2, 0xb3, 0x6a, 0xa3, 0xee);
 
+/* the coclasses, as the SDK declares them */
+#ifdef __cplusplus
+class DECLSPEC_UUID("ED43BB3C-09E9-498a-9DF6-2177244C6DB4") FhConfigMgr;
+class DECLSPEC_UUID("4D728E35-16FA-4320-9E8B-BFD7100A8846") FhReassociation;
+#else
+typedef struct FhConfigMgr FhConfigMgr;
+typedef struct FhReassociation FhReassociation;
+#endif
+
 typedef interface IFhTarget IFhTarget;
 typedef interface IFhScopeIterator IFhScopeIterator;
 typedef interface IFhConfigMgr IFhConfigMgr;

@@ -5,10 +5,13 @@ O=${O:-build}
 seconds=${FUZZ_SMOKE_SECONDS:-20}
 srcdir=$(dirname "$0")/..
 passed=0 failed=0
-for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metadata; do
+for target in "$O"/fuzz/fuzz_decoder "$O"/fuzz/fuzz_encoder "$O"/fuzz/fuzz_metadata "$O"/fuzz/fuzz_fh_config; do
     if [ ! -x "$target" ]; then echo "missing $target"; failed=$((failed + 1)); continue; fi
     corpus=$(mktemp -d)
-    if "$target" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 -artifact_prefix="$corpus/" "$corpus" "$srcdir/fuzz/seeds" >"$corpus.log" 2>&1; then
+    # a target with seeds of its own (fuzz/seeds-<name>) starts from them
+    seeds="$srcdir/fuzz/seeds-${target##*/fuzz_}"
+    [ -d "$seeds" ] || seeds="$srcdir/fuzz/seeds"
+    if "$target" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 -artifact_prefix="$corpus/" "$corpus" "$seeds" >"$corpus.log" 2>&1; then
         echo "ok: $(basename "$target"): $(grep -E 'stat::number_of_executed_units' "$corpus.log" | awk '{print $2}') runs in ${seconds} s, no finding"
         passed=$((passed + 1))
     else

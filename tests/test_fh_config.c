@@ -178,6 +178,71 @@ static void test_corrupt(void **state)
     assert_int_equal(fh_config_from_xml(NULL, 0, &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
 }
 
+/* What a hostile target can put in Config1.xml: each is refused, quickly and
+ * without a large allocation (ASan reports leaks; the time is bounded by
+ * the test's own run time). */
+static void test_hostile(void **state)
+{
+    static const char laughs[] =
+        "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+        "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">]>"
+        "<DataProtectionUserConfig SchemaVersion=\"1\"><UserName>&d;</UserName><PCName>p</PCName></DataProtectionUserConfig>";
+    static const char external[] =
+        "<!DOCTYPE d SYSTEM \"file:///etc/passwd\"><DataProtectionUserConfig SchemaVersion=\"1\">"
+        "<UserName>a</UserName><PCName>p</PCName></DataProtectionUserConfig>";
+    /* UTF-16 with a BOM: the reader takes UTF-8 only */
+    static const char utf16[] = "\xff\xfe<\0D\0/\0>\0";
+    struct fh_config cfg;
+    char *doc, *p;
+    size_t i, n;
+
+    assert_int_equal(parse(laughs, &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    assert_int_equal(parse(external, &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    assert_int_equal(fh_config_from_xml(utf16, sizeof(utf16) - 1, &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    /* elements in a namespace are not ours */
+    assert_int_equal(parse("<x:DataProtectionUserConfig xmlns:x=\"urn:x\" SchemaVersion=\"1\"><x:UserName>a</x:UserName>"
+                           "<x:PCName>p</x:PCName></x:DataProtectionUserConfig>", &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    /* a text where a number belongs, an element where text belongs */
+    assert_int_equal(parse(DOC("<Generation>1e3</Generation>"), &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    assert_int_equal(parse("<DataProtectionUserConfig SchemaVersion=\"1\"><UserName><b>a</b></UserName>"
+                           "<PCName>p</PCName></DataProtectionUserConfig>", &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    assert_int_equal(parse(DOC("<DPFrequency>99999999999999999999999</DPFrequency>"), &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    assert_int_equal(parse(DOC("<RetentionPolicies><RetentionPolicy MinimumAge=\"36501\"/></RetentionPolicies>"), &cfg),
+                     FHCFG_E_CORRUPT_CONFIG_FILE);
+    /* XML can carry DEL and line breaks, the writer cannot: refused on reading
+     * (found by fuzz_fh_config: such a configuration loaded but never saved) */
+    assert_int_equal(parse("<DataProtectionUserConfig SchemaVersion=\"1\"><UserName>a</UserName>"
+                           "<PCName>h\x7fst</PCName></DataProtectionUserConfig>", &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    assert_int_equal(parse(DOC("<Library><Folder>/a&#10;b</Folder></Library>"), &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    /* paths that leave where they claim to be */
+    assert_int_equal(parse(DOC("<Target><TargetUrl>/media/../../etc</TargetUrl></Target>"), &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    assert_int_equal(parse(DOC("<Target><TargetUrl>/</TargetUrl></Target>"), &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    assert_int_equal(parse(DOC("<Library><Folder>/home/a/./b</Folder></Library>"), &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+
+    /* 100,000 levels deep */
+    n = 100000;
+    assert_non_null(doc = malloc(n * 7 + 512));
+    p = doc + sprintf(doc, "<DataProtectionUserConfig SchemaVersion=\"1\"><UserName>a</UserName><PCName>p</PCName>");
+    for (i = 0; i < n; i++) p += sprintf(p, "<a>");
+    for (i = 0; i < n; i++) p += sprintf(p, "</a>");
+    p += sprintf(p, "</DataProtectionUserConfig>");
+    assert_int_equal(fh_config_from_xml(doc, p - doc, &cfg), FHCFG_E_CORRUPT_CONFIG_FILE);
+    free(doc);
+
+    /* more folders than a list may hold; exactly the limit is fine */
+    for (int over = 0; over <= 1; over++)
+    {
+        n = 1024 + over;
+        assert_non_null(doc = malloc(n * 40 + 512));
+        p = doc + sprintf(doc, "<DataProtectionUserConfig SchemaVersion=\"1\"><UserName>a</UserName><PCName>p</PCName><Library>");
+        for (i = 0; i < n; i++) p += sprintf(p, "<Folder>/f/%zu</Folder>", i);
+        p += sprintf(p, "</Library></DataProtectionUserConfig>");
+        assert_int_equal(fh_config_from_xml(doc, p - doc, &cfg), over ? FHCFG_E_CORRUPT_CONFIG_FILE : FH_S_OK);
+        if (!over) { assert_int_equal(cfg.folder_count, 1024); fh_config_free(&cfg); }
+        free(doc);
+    }
+}
+
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -313,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_empty_elements),
         cmocka_unit_test(test_character_references),
         cmocka_unit_test(test_corrupt),
+        cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_mirror),
         cmocka_unit_test(test_config_dir),

@@ -45,6 +45,13 @@
 #define FHSVC_E_NOT_CONFIGURED          0x80040601u
 #define FHSVC_E_CONFIG_DISABLED         0x80040602u
 #define FHSVC_E_FATAL_CONFIG_ERROR      0x80040604u
+#define FHCFG_E_CONFIG_ALREADY_EXISTS   0x80040302u
+#define FHCFG_E_NO_VALID_CONFIGURATION_LOADED 0x80040303u
+#define FHCFG_E_CONFIGURATION_PREVIOUSLY_LOADED 0x80040305u
+#define FHCFG_E_TARGET_CANNOT_BE_USED   0x80040309u
+#define FHCFG_E_RECOMMENDATION_CHANGE_NOT_ALLOWED 0x80040310u
+#define FH_E_NOT_FOUND                  0x80070490u     /* HRESULT_FROM_WIN32(ERROR_NOT_FOUND) */
+#define FH_E_UNEXPECTED                 0x8000FFFFu
 #define FH_E_ACCESSDENIED               0x80070005u
 #define FH_E_OUTOFMEMORY                0x8007000Eu
 #define FH_E_INVALIDARG                 0x80070057u
@@ -62,6 +69,33 @@
 
 #define FH_DEFAULT_FREQUENCY            3600u
 #define FH_DEFAULT_RETENTION_AGE        365u
+/* Upper bounds the configuration accepts (the reader refuses a document
+ * beyond them, so every writer checks them too) */
+#define FH_MAX_FREQUENCY                (366ull * 86400)   /* seconds */
+#define FH_MAX_RETENTION_AGE            36500ull           /* days */
+#define FH_STATUS_REHYDRATING           3
+#define FH_STATUS_MAX                   FH_STATUS_REHYDRATING
+/* Entries a folder list may hold (the reader refuses longer lists) */
+#define FH_MAX_LIST_ITEMS               1024
+
+/* FH_PROTECTED_ITEM_CATEGORY, FH_LOCAL_POLICY_TYPE, FH_TARGET_DRIVE_TYPES,
+ * FH_DEVICE_VALIDATION_RESULT (fhcfg.h) */
+#define FH_CATEGORY_FOLDER              0
+#define FH_CATEGORY_LIBRARY             1
+#define FH_POLICY_FREQUENCY             0
+#define FH_POLICY_RETENTION_TYPE        1
+#define FH_POLICY_RETENTION_AGE         2
+#define FH_DRIVE_UNKNOWN                0
+#define FH_DRIVE_REMOVABLE              2
+#define FH_DRIVE_FIXED                  3
+#define FH_DRIVE_REMOTE                 4
+#define FH_VALIDATION_ACCESS_DENIED     0
+#define FH_VALIDATION_INVALID_DRIVE_TYPE 1
+#define FH_VALIDATION_READ_ONLY         2
+#define FH_VALIDATION_CURRENT_DEFAULT   3
+#define FH_VALIDATION_NAMESPACE_EXISTS  4
+#define FH_VALIDATION_PART_OF_LIBRARY   5
+#define FH_VALIDATION_VALID             6
 
 /* MAX_PATH counts the terminating NUL: a Windows path holds at most 259 characters. */
 #define FH_WIN_MAX_PATH                 260u
@@ -141,6 +175,8 @@ char *fh_config_dir(void);
  * FHCFG_E_CONFIG_FILE_NOT_FOUND when neither exists, FHCFG_E_CORRUPT_CONFIG_FILE
  * when they exist but none parses. */
 uint32_t fh_config_load(const char *dir, struct fh_config *cfg);
+/* The same from an open directory; neither copy is read through a symlink. */
+uint32_t fh_config_load_at(int dirfd, struct fh_config *cfg);
 /* Bump the generation and write it over the older copy (tmp, fsync, rename). 0 or errno. */
 int fh_config_save(const char *dir, struct fh_config *cfg);
 /* Write cfg (same generation) to dir unless it is already there: the target mirror. */
@@ -187,6 +223,64 @@ int fh_target_mirror_config(const struct fh_target *t, const struct fh_config *c
  * was some to give). */
 int fh_target_keep_reserve(const struct fh_target *t);
 int fh_target_release_reserve(const struct fh_target *t);
+
+/* ------------------------------------------------------------------ */
+/* fh_cfgmgr.c: IFhConfigMgr / IFhReassociation as engine code          */
+
+struct fh_cfgmgr;
+struct fh_cfgmgr *fh_cfgmgr_new(const char *config_dir);
+void fh_cfgmgr_free(struct fh_cfgmgr *m);
+int fh_cfgmgr_loaded(const struct fh_cfgmgr *m);
+const struct fh_config *fh_cfgmgr_config(const struct fh_cfgmgr *m);
+uint32_t fh_cfgmgr_load(struct fh_cfgmgr *m);
+/* A folder the default configuration protects when it exists (the user's libraries). */
+uint32_t fh_cfgmgr_add_library(struct fh_cfgmgr *m, const char *path);
+uint32_t fh_cfgmgr_create_default(struct fh_cfgmgr *m, int overwrite);
+uint32_t fh_cfgmgr_save(struct fh_cfgmgr *m);
+uint32_t fh_cfgmgr_exclude(struct fh_cfgmgr *m, int add, int category, const char *path);
+/* A copy of the rules (caller frees with fh_strv_free). */
+uint32_t fh_cfgmgr_rules(struct fh_cfgmgr *m, int include, int category, char ***items, size_t *count);
+uint32_t fh_cfgmgr_get_policy(struct fh_cfgmgr *m, int type, unsigned long long *value);
+uint32_t fh_cfgmgr_set_policy(struct fh_cfgmgr *m, int type, unsigned long long value);
+uint32_t fh_cfgmgr_get_status(struct fh_cfgmgr *m, int *status);
+uint32_t fh_cfgmgr_set_status(struct fh_cfgmgr *m, int status);
+uint32_t fh_cfgmgr_target(struct fh_cfgmgr *m, const char **name, const char **url);
+uint32_t fh_cfgmgr_target_drive_type(struct fh_cfgmgr *m, int *type);
+int fh_target_drive_type(const char *path);
+uint32_t fh_cfgmgr_validate_target(struct fh_cfgmgr *m, const char *path, int *result);
+uint32_t fh_cfgmgr_provision(struct fh_cfgmgr *m, const char *path, const char *name);
+uint32_t fh_cfgmgr_recommend(struct fh_cfgmgr *m, int recommend);
+uint32_t fh_cfgmgr_reassoc_validate(struct fh_cfgmgr *m, const char *path, int *result);
+uint32_t fh_cfgmgr_scan(struct fh_cfgmgr *m, const char *path);
+size_t fh_cfgmgr_found_count(const struct fh_cfgmgr *m);
+uint32_t fh_cfgmgr_found(const struct fh_cfgmgr *m, unsigned long index, const char **user, const char **pc,
+                         time_t *backup_time);
+uint32_t fh_cfgmgr_select(struct fh_cfgmgr *m, unsigned long index);
+uint32_t fh_cfgmgr_reassociate(struct fh_cfgmgr *m, int overwrite);
+uint32_t fh_hresult_from_errno(int error);
+
+/* ------------------------------------------------------------------ */
+/* fh_cfgproto.c: the configuration commands of the service protocol  */
+
+struct fh_cfgproto_env
+{
+    const char *config_dir;
+    /* the protection state as STATUS reports it (FH_STATE_RUNNING included) */
+    uint32_t (*protection)(void *ctx, time_t *protected_until);
+    /* a configuration was written: reload it */
+    void (*changed)(void *ctx);
+    void *ctx;
+};
+struct fh_cfgsession;
+void fh_cfgsession_free(struct fh_cfgsession *s);
+/* Handles line when it is a configuration command: returns 1 with *hr and
+ * text (may be empty) filled, creating *session on first use; 0 when the
+ * line is not one (the caller handles it). line is modified. */
+int fh_cfgproto_handle(struct fh_cfgsession **session, const struct fh_cfgproto_env *env, char *line,
+                       uint32_t *hr, char *text, size_t textsize);
+/* Percent-encoding of the protocol (docs/fh-protocol.md): 0 or -1. */
+int fh_proto_decode(const char *in, char *out, size_t outsize, size_t *outlen);
+size_t fh_proto_encode(const char *in, size_t inlen, char *out, size_t outsize, size_t *consumed);
 
 /* ------------------------------------------------------------------ */
 /* fh_catalog.c                                                        */

@@ -22,13 +22,13 @@
  *             <TargetId>32 hex characters</TargetId></Target>
  *   </DataProtectionUserConfig>
  *
- * The XML reader below handles exactly what such a document needs:
- * elements, attributes, text, the five predefined entities and numeric
- * character references, comments and the XML declaration.  DOCTYPE (and with
- * it any entity definition) is refused.  Anything malformed is
+ * libxml2 reads and writes the document (see the reader's comment for what
+ * it refuses); anything malformed or out of range is
  * FHCFG_E_CORRUPT_CONFIG_FILE.
  */
 #include <ctype.h>
+#include <limits.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -39,42 +39,26 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
 #include "fh.h"
 
 /* ------------------------------------------------------------------ */
-/* a growable string */
+/* limits on what a configuration may hold: a Config1.xml on a target can
+ * come from anyone, and every list is searched linearly */
 
-struct strbuf { char *data; size_t len, cap; int failed; };
+#define XML_MAX_DEPTH     16        /* the document itself needs 4 */
+#define XML_MAX_ITEMS     FH_MAX_LIST_ITEMS
 
-static void sb_append(struct strbuf *sb, const char *s, size_t n)
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
 {
-    if (sb->failed) return;
-    if (sb->len + n + 1 > sb->cap)
-    {
-        size_t cap = sb->cap ? sb->cap : 256;
-        char *p;
-        while (cap < sb->len + n + 1) cap *= 2;
-        if (!(p = realloc(sb->data, cap))) { sb->failed = 1; return; }
-        sb->data = p; sb->cap = cap;
-    }
-    memcpy(sb->data + sb->len, s, n);
-    sb->len += n;
-    sb->data[sb->len] = 0;
+    xmlInitParser();
 }
 
-static void sb_printf(struct strbuf *sb, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(buf)) { sb->failed = 1; return; }
-    sb_append(sb, buf, n);
-}
-
-/* Valid UTF-8 without C0 controls or DEL: XML 1.0 cannot carry those. */
+/* Valid UTF-8 without C0 controls (but tab) or DEL: XML 1.0 cannot carry those. */
 static int text_is_representable(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -104,302 +88,135 @@ static int text_is_representable(const char *s)
     return 1;
 }
 
-static int sb_escaped(struct strbuf *sb, const char *s)
+/* ------------------------------------------------------------------ */
+/* the writer: a libxml2 tree, serialized as indented UTF-8 */
+
+static xmlNodePtr add_text(xmlNodePtr parent, const char *name, const char *value, int *bad)
 {
-    if (!text_is_representable(s)) return -1;
-    for (; *s; s++)
-    {
-        switch (*s)
-        {
-        case '&': sb_append(sb, "&amp;", 5); break;
-        case '<': sb_append(sb, "&lt;", 4); break;
-        case '>': sb_append(sb, "&gt;", 4); break;
-        case '"': sb_append(sb, "&quot;", 6); break;
-        default: sb_append(sb, s, 1);
-        }
-    }
-    return 0;
+    xmlNodePtr node;
+    if (!text_is_representable(value)) { *bad = 1; return NULL; }
+    /* xmlNewTextChild escapes the value */
+    if (!(node = xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST value))) *bad = 1;
+    return node;
 }
 
-static int sb_element(struct strbuf *sb, const char *indent, const char *name, const char *value)
+static void add_number(xmlNodePtr parent, const char *name, unsigned long long value, int *bad)
 {
-    sb_printf(sb, "%s<%s>", indent, name);
-    if (sb_escaped(sb, value)) return -1;
-    sb_printf(sb, "</%s>\n", name);
-    return 0;
+    char text[32];
+    snprintf(text, sizeof(text), "%llu", value);
+    add_text(parent, name, text, bad);
 }
 
 char *fh_config_to_xml(const struct fh_config *cfg)
 {
-    struct strbuf sb = {0};
+    xmlDocPtr doc;
+    xmlNodePtr root, list, node;
+    xmlChar *mem = NULL;
+    char *out = NULL, number[32];
+    int size = 0, bad = 0;
     size_t i;
-    int bad = 0;
 
-    sb_printf(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    sb_printf(&sb, "<DataProtectionUserConfig SchemaVersion=\"1\">\n");
-    bad |= sb_element(&sb, "  ", "UserName", cfg->user_name ? cfg->user_name : "");
-    bad |= sb_element(&sb, "  ", "PCName", cfg->pc_name ? cfg->pc_name : "");
-    sb_printf(&sb, "  <Generation>%llu</Generation>\n", cfg->generation);
-    sb_printf(&sb, "  <Library>\n");
-    for (i = 0; i < cfg->folder_count; i++) bad |= sb_element(&sb, "    ", "Folder", cfg->folders[i]);
-    sb_printf(&sb, "  </Library>\n");
-    sb_printf(&sb, "  <Exclusions>\n");
-    for (i = 0; i < cfg->exclude_count; i++) bad |= sb_element(&sb, "    ", "Folder", cfg->excludes[i]);
-    sb_printf(&sb, "  </Exclusions>\n");
-    sb_printf(&sb, "  <RetentionPolicies>\n    <RetentionPolicy Type=\"%d\" MinimumAge=\"%llu\"/>\n"
-              "  </RetentionPolicies>\n", cfg->retention_type, cfg->retention_age);
-    sb_printf(&sb, "  <DPFrequency>%llu</DPFrequency>\n", cfg->frequency);
-    sb_printf(&sb, "  <DPStatus>%d</DPStatus>\n", cfg->dp_status);
+    pthread_once(&xml_once, xml_init);
+    if (!(doc = xmlNewDoc(BAD_CAST "1.0"))) return NULL;
+    if (!(root = xmlNewNode(NULL, BAD_CAST "DataProtectionUserConfig"))) goto done;
+    xmlDocSetRootElement(doc, root);
+    if (!xmlNewProp(root, BAD_CAST "SchemaVersion", BAD_CAST "1")) bad = 1;
+    add_text(root, "UserName", cfg->user_name ? cfg->user_name : "", &bad);
+    add_text(root, "PCName", cfg->pc_name ? cfg->pc_name : "", &bad);
+    add_number(root, "Generation", cfg->generation, &bad);
+    if (!(list = xmlNewChild(root, NULL, BAD_CAST "Library", NULL))) bad = 1;
+    for (i = 0; list && i < cfg->folder_count; i++) add_text(list, "Folder", cfg->folders[i], &bad);
+    if (!(list = xmlNewChild(root, NULL, BAD_CAST "Exclusions", NULL))) bad = 1;
+    for (i = 0; list && i < cfg->exclude_count; i++) add_text(list, "Folder", cfg->excludes[i], &bad);
+    if (!(list = xmlNewChild(root, NULL, BAD_CAST "RetentionPolicies", NULL)) ||
+        !(node = xmlNewChild(list, NULL, BAD_CAST "RetentionPolicy", NULL)))
+        bad = 1;
+    else
+    {
+        snprintf(number, sizeof(number), "%d", cfg->retention_type);
+        if (!xmlNewProp(node, BAD_CAST "Type", BAD_CAST number)) bad = 1;
+        snprintf(number, sizeof(number), "%llu", cfg->retention_age);
+        if (!xmlNewProp(node, BAD_CAST "MinimumAge", BAD_CAST number)) bad = 1;
+    }
+    add_number(root, "DPFrequency", cfg->frequency, &bad);
+    add_number(root, "DPStatus", (unsigned long long)cfg->dp_status, &bad);
     if (cfg->target_url)
     {
-        sb_printf(&sb, "  <Target>\n");
-        bad |= sb_element(&sb, "    ", "TargetName", cfg->target_name ? cfg->target_name : "");
-        bad |= sb_element(&sb, "    ", "TargetUrl", cfg->target_url);
-        if (cfg->target_id) bad |= sb_element(&sb, "    ", "TargetId", cfg->target_id);
-        sb_printf(&sb, "  </Target>\n");
+        if (!(list = xmlNewChild(root, NULL, BAD_CAST "Target", NULL))) bad = 1;
+        else
+        {
+            add_text(list, "TargetName", cfg->target_name ? cfg->target_name : "", &bad);
+            add_text(list, "TargetUrl", cfg->target_url, &bad);
+            if (cfg->target_id) add_text(list, "TargetId", cfg->target_id, &bad);
+        }
     }
-    sb_printf(&sb, "</DataProtectionUserConfig>\n");
-    if (bad || sb.failed) { free(sb.data); return NULL; }
-    return sb.data;
-}
-
-/* ------------------------------------------------------------------ */
-/* the XML reader: a small tree */
-
-struct xml_node
-{
-    char *name;
-    char *text;                 /* character data directly inside (concatenated) */
-    char **attr_names, **attr_values;
-    size_t attr_count;
-    struct xml_node **children;
-    size_t child_count;
-};
-
-struct xml_parser { const char *p, *end; int depth; };
-
-#define XML_MAX_DEPTH 16
-
-static void xml_free(struct xml_node *n)
-{
-    size_t i;
-    if (!n) return;
-    free(n->name); free(n->text);
-    for (i = 0; i < n->attr_count; i++) { free(n->attr_names[i]); free(n->attr_values[i]); }
-    free(n->attr_names); free(n->attr_values);
-    for (i = 0; i < n->child_count; i++) xml_free(n->children[i]);
-    free(n->children);
-    free(n);
-}
-
-static int is_name_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' || c == ':';
-}
-
-static void skip_ws(struct xml_parser *x)
-{
-    while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r')) x->p++;
-}
-
-static int starts(struct xml_parser *x, const char *s)
-{
-    size_t n = strlen(s);
-    return (size_t)(x->end - x->p) >= n && !memcmp(x->p, s, n);
-}
-
-static char *parse_name(struct xml_parser *x)
-{
-    const char *s = x->p;
-    char *out;
-    if (x->p >= x->end || !(isalpha((unsigned char)*x->p) || *x->p == '_')) return NULL;
-    while (x->p < x->end && is_name_char(*x->p)) x->p++;
-    if (!(out = malloc(x->p - s + 1))) return NULL;
-    memcpy(out, s, x->p - s);
-    out[x->p - s] = 0;
+    if (bad) goto done;
+    xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
+    if (mem && size > 0 && (out = malloc((size_t)size + 1)))
+    {
+        memcpy(out, mem, size);
+        out[size] = 0;
+    }
+done:
+    xmlFree(mem);
+    xmlFreeDoc(doc);
     return out;
 }
 
-static void put_utf8(struct strbuf *sb, unsigned long cp)
+/* ------------------------------------------------------------------ */
+/* the reader: libxml2 parses, this code only walks a validated tree
+ *
+ * Config1.xml is hostile input (reassociation reads what other machines
+ * wrote on a target).  So: UTF-8 only (the encoding is forced, which also
+ * makes the byte scan for a DTD below reliable); no DTD at all, hence no
+ * entity definition and no expansion; no network; libxml2's messages
+ * silenced; documents deeper than XML_MAX_DEPTH and lists longer than
+ * XML_MAX_ITEMS refused; the caller bounds the size (fh_config_load reads
+ * at most 1 MiB). */
+
+static int depth_ok(xmlNodePtr node, int depth)
 {
-    char b[4];
-    if (cp < 0x80) { b[0] = cp; sb_append(sb, b, 1); }
-    else if (cp < 0x800) { b[0] = 0xc0 | (cp >> 6); b[1] = 0x80 | (cp & 0x3f); sb_append(sb, b, 2); }
-    else if (cp < 0x10000)
-    {
-        b[0] = 0xe0 | (cp >> 12); b[1] = 0x80 | ((cp >> 6) & 0x3f); b[2] = 0x80 | (cp & 0x3f);
-        sb_append(sb, b, 3);
-    }
-    else
-    {
-        b[0] = 0xf0 | (cp >> 18); b[1] = 0x80 | ((cp >> 12) & 0x3f);
-        b[2] = 0x80 | ((cp >> 6) & 0x3f); b[3] = 0x80 | (cp & 0x3f);
-        sb_append(sb, b, 4);
-    }
+    if (depth > XML_MAX_DEPTH) return 0;
+    for (xmlNodePtr child = node->children; child; child = child->next)
+        if (child->type == XML_ELEMENT_NODE && !depth_ok(child, depth + 1)) return 0;
+    return 1;
 }
 
-/* Character data up to `stop` ('<' for text, the quote for attributes), entities decoded. */
-static int parse_chars(struct xml_parser *x, char stop, struct strbuf *sb)
+static int is_element(xmlNodePtr node, const char *name)
 {
-    while (x->p < x->end && *x->p != stop)
-    {
-        if (*x->p == '&')
-        {
-            const char *semi = memchr(x->p, ';', x->end - x->p);
-            size_t n;
-            if (!semi || semi - x->p > 12) return -1;
-            n = semi - x->p - 1;
-            if (n == 3 && !memcmp(x->p + 1, "amp", 3)) sb_append(sb, "&", 1);
-            else if (n == 2 && !memcmp(x->p + 1, "lt", 2)) sb_append(sb, "<", 1);
-            else if (n == 2 && !memcmp(x->p + 1, "gt", 2)) sb_append(sb, ">", 1);
-            else if (n == 4 && !memcmp(x->p + 1, "quot", 4)) sb_append(sb, "\"", 1);
-            else if (n == 4 && !memcmp(x->p + 1, "apos", 4)) sb_append(sb, "'", 1);
-            else if (n >= 2 && x->p[1] == '#')
-            {
-                char num[16], *end;
-                unsigned long cp;
-                int hex = x->p[2] == 'x';
-                memcpy(num, x->p + 2 + hex, n - 1 - hex);
-                num[n - 1 - hex] = 0;
-                if (!num[0] || !isxdigit((unsigned char)num[0])) return -1;
-                cp = strtoul(num, &end, hex ? 16 : 10);
-                if (*end || cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
-                if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') return -1;
-                put_utf8(sb, cp);
-            }
-            else return -1;
-            x->p = semi + 1;
-        }
-        else
-        {
-            if (*x->p == 0) return -1;
-            sb_append(sb, x->p, 1);
-            x->p++;
-        }
-    }
-    return sb->failed ? -1 : 0;
+    return node->type == XML_ELEMENT_NODE && !node->ns && !xmlStrcmp(node->name, BAD_CAST name);
 }
 
-/* Skip comments and processing instructions; -1 when malformed. */
-static int skip_misc(struct xml_parser *x)
+static xmlNodePtr child_element(xmlNodePtr parent, const char *name)
 {
-    for (;;)
-    {
-        skip_ws(x);
-        if (starts(x, "<!--"))
-        {
-            const char *e = x->p + 4;
-            while (e + 3 <= x->end && memcmp(e, "-->", 3)) e++;
-            if (e + 3 > x->end) return -1;
-            x->p = e + 3;
-        }
-        else if (starts(x, "<?"))
-        {
-            const char *e = x->p + 2;
-            while (e + 2 <= x->end && memcmp(e, "?>", 2)) e++;
-            if (e + 2 > x->end) return -1;
-            x->p = e + 2;
-        }
-        else if (starts(x, "<!")) return -1;   /* DOCTYPE, CDATA: not in our documents */
-        else return 0;
-    }
-}
-
-static struct xml_node *parse_element(struct xml_parser *x)
-{
-    struct xml_node *n;
-    struct strbuf text = {0};
-
-    if (++x->depth > XML_MAX_DEPTH || x->p >= x->end || *x->p != '<') return NULL;
-    x->p++;
-    if (!(n = calloc(1, sizeof(*n)))) return NULL;
-    if (!(n->name = parse_name(x))) goto fail;
-    for (;;)
-    {
-        char *aname, **names, **values;
-        struct strbuf val = {0};
-        char quote;
-
-        skip_ws(x);
-        if (x->p >= x->end) goto fail;
-        if (starts(x, "/>"))
-        {
-            x->p += 2;
-            x->depth--;
-            if (!(n->text = strdup(""))) goto fail;
-            return n;
-        }
-        if (*x->p == '>') { x->p++; break; }
-        if (!(aname = parse_name(x))) goto fail;
-        skip_ws(x);
-        if (x->p >= x->end || *x->p != '=') { free(aname); goto fail; }
-        x->p++;
-        skip_ws(x);
-        if (x->p >= x->end || (*x->p != '"' && *x->p != '\'')) { free(aname); goto fail; }
-        quote = *x->p++;
-        if (parse_chars(x, quote, &val) || x->p >= x->end) { free(aname); free(val.data); goto fail; }
-        x->p++;
-        for (size_t i = 0; i < n->attr_count; i++)
-            if (!strcmp(n->attr_names[i], aname)) { free(aname); free(val.data); goto fail; }
-        names = realloc(n->attr_names, (n->attr_count + 1) * sizeof(*names));
-        if (names) n->attr_names = names;
-        values = realloc(n->attr_values, (n->attr_count + 1) * sizeof(*values));
-        if (values) n->attr_values = values;
-        if (!names || !values) { free(aname); free(val.data); goto fail; }
-        n->attr_names[n->attr_count] = aname;
-        n->attr_values[n->attr_count] = val.data ? val.data : strdup("");
-        n->attr_count++;
-    }
-    for (;;)
-    {
-        if (parse_chars(x, '<', &text) || x->p >= x->end) goto fail;
-        if (starts(x, "</"))
-        {
-            size_t len = strlen(n->name);
-            x->p += 2;
-            if ((size_t)(x->end - x->p) < len + 1 || memcmp(x->p, n->name, len)) goto fail;
-            x->p += len;
-            skip_ws(x);
-            if (x->p >= x->end || *x->p != '>') goto fail;
-            x->p++;
-            break;
-        }
-        if (starts(x, "<!--") || starts(x, "<?") || starts(x, "<!"))
-        {
-            if (skip_misc(x)) goto fail;
-            continue;
-        }
-        {
-            struct xml_node *child = parse_element(x), **kids;
-            if (!child) goto fail;
-            if (!(kids = realloc(n->children, (n->child_count + 1) * sizeof(*kids)))) { xml_free(child); goto fail; }
-            n->children = kids;
-            n->children[n->child_count++] = child;
-        }
-    }
-    n->text = text.data ? text.data : strdup("");
-    if (!n->text) goto fail2;
-    x->depth--;
-    return n;
-fail:
-    free(text.data);
-fail2:
-    xml_free(n);
+    for (xmlNodePtr child = parent->children; child; child = child->next)
+        if (is_element(child, name)) return child;
     return NULL;
 }
 
-static struct xml_node *xml_child(const struct xml_node *n, const char *name)
+/* The character data of an element that holds no element (malloc'ed), or
+ * NULL.  Text the writer could not write back (DEL, controls but tab) is
+ * refused too: a configuration that loads must also save. */
+static char *element_text(xmlNodePtr node)
 {
-    for (size_t i = 0; i < n->child_count; i++)
-        if (!strcmp(n->children[i]->name, name)) return n->children[i];
-    return NULL;
+    xmlChar *content;
+    char *out;
+
+    for (xmlNodePtr child = node->children; child; child = child->next)
+        if (child->type != XML_TEXT_NODE && child->type != XML_CDATA_SECTION_NODE &&
+            child->type != XML_COMMENT_NODE && child->type != XML_PI_NODE)
+            return NULL;
+    if (!(content = xmlNodeGetContent(node))) return strdup("");
+    out = text_is_representable((const char *)content) ? strdup((const char *)content) : NULL;
+    xmlFree(content);
+    return out;
 }
 
-static const char *xml_attr(const struct xml_node *n, const char *name)
+static int child_text(xmlNodePtr parent, const char *name, char **out, int required)
 {
-    for (size_t i = 0; i < n->attr_count; i++)
-        if (!strcmp(n->attr_names[i], name)) return n->attr_values[i];
-    return NULL;
+    xmlNodePtr node = child_element(parent, name);
+    if (!node) return required ? -1 : 0;
+    return (*out = element_text(node)) ? 0 : -1;
 }
 
 static int parse_ull(const char *s, unsigned long long *v)
@@ -411,89 +228,110 @@ static int parse_ull(const char *s, unsigned long long *v)
     return (*end || errno) ? -1 : 0;
 }
 
-static int dup_text(const struct xml_node *root, const char *name, char **out, int required)
+static int child_number(xmlNodePtr parent, const char *name, unsigned long long *v, int *present)
 {
-    const struct xml_node *n = xml_child(root, name);
-    if (!n) return required ? -1 : 0;
-    if (n->child_count) return -1;
-    return (*out = strdup(n->text)) ? 0 : -1;
+    char *text = NULL;
+    int ret;
+    *present = 0;
+    if (child_text(parent, name, &text, 0)) return -1;
+    if (!text) return 0;
+    *present = 1;
+    ret = parse_ull(text, v);
+    free(text);
+    return ret;
 }
 
-static int read_folders(const struct xml_node *list, char ***out, size_t *count)
+static int attr_number(xmlNodePtr node, const char *name, unsigned long long *v, int *present)
+{
+    xmlChar *text = xmlGetNoNsProp(node, BAD_CAST name);
+    int ret;
+    *present = text != NULL;
+    if (!text) return 0;
+    ret = parse_ull((const char *)text, v);
+    xmlFree(text);
+    return ret;
+}
+
+static int read_folders(xmlNodePtr list, char ***out, size_t *count)
 {
     if (!list) return 0;
-    for (size_t i = 0; i < list->child_count; i++)
+    for (xmlNodePtr f = list->children; f; f = f->next)
     {
-        const struct xml_node *f = list->children[i];
-        if (strcmp(f->name, "Folder")) continue;
-        if (f->child_count || !fh_path_is_valid(f->text)) return -1;
-        if (fh_config_list_add(out, count, f->text)) return -1;
+        char *path;
+        int ret;
+        if (!is_element(f, "Folder")) continue;
+        if (*count >= XML_MAX_ITEMS || !(path = element_text(f))) return -1;
+        ret = fh_path_is_valid(path) ? fh_config_list_add(out, count, path) : -1;
+        free(path);
+        if (ret) return -1;
     }
     return 0;
 }
 
+static int config_name_is_valid(const char *name)
+{
+    return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..") &&
+           strlen(name) < 256;
+}
+
 uint32_t fh_config_from_xml(const char *text, size_t len, struct fh_config *cfg)
 {
-    struct xml_parser x = { text, text + len, 0 };
-    struct xml_node *root = NULL, *n;
-    const char *schema;
+    xmlDocPtr doc = NULL;
+    xmlNodePtr root, node;
+    xmlChar *schema = NULL;
     unsigned long long v;
+    int present;
 
     memset(cfg, 0, sizeof(*cfg));
     cfg->frequency = FH_DEFAULT_FREQUENCY;
     cfg->retention_type = FH_RETENTION_DISABLED;
     cfg->retention_age = FH_DEFAULT_RETENTION_AGE;
     cfg->dp_status = FH_STATUS_ENABLED;
-    if (!text || memchr(text, 0, len)) goto corrupt;
-    if (skip_misc(&x) || !(root = parse_element(&x)) || skip_misc(&x) || x.p != x.end) goto corrupt;
-    if (strcmp(root->name, "DataProtectionUserConfig")) goto corrupt;
-    if (!(schema = xml_attr(root, "SchemaVersion")) || strcmp(schema, "1")) goto corrupt;
-    if (dup_text(root, "UserName", &cfg->user_name, 1) || dup_text(root, "PCName", &cfg->pc_name, 1)) goto corrupt;
-    if (!*cfg->user_name || strchr(cfg->user_name, '/') || !strcmp(cfg->user_name, ".") ||
-        !strcmp(cfg->user_name, "..")) goto corrupt;
-    if (!*cfg->pc_name || strchr(cfg->pc_name, '/') || !strcmp(cfg->pc_name, ".") ||
-        !strcmp(cfg->pc_name, "..")) goto corrupt;
-    if ((n = xml_child(root, "Generation")) && parse_ull(n->text, &cfg->generation)) goto corrupt;
-    if (read_folders(xml_child(root, "Library"), &cfg->folders, &cfg->folder_count)) goto corrupt;
-    if (read_folders(xml_child(root, "Exclusions"), &cfg->excludes, &cfg->exclude_count)) goto corrupt;
-    if ((n = xml_child(root, "RetentionPolicies")) && (n = xml_child(n, "RetentionPolicy")))
+    if (!text || !len || len > INT_MAX || memchr(text, 0, len)) goto corrupt;
+    /* no DTD: nothing to declare an entity with (the encoding is forced to
+     * UTF-8, so these bytes cannot hide in another encoding) */
+    if (memmem(text, len, "<!DOCTYPE", 9) || memmem(text, len, "<!ENTITY", 8)) goto corrupt;
+    pthread_once(&xml_once, xml_init);
+    doc = xmlReadMemory(text, (int)len, "Config.xml", "UTF-8",
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    if (!doc || doc->intSubset || doc->extSubset || !(root = xmlDocGetRootElement(doc))) goto corrupt;
+    if (!is_element(root, "DataProtectionUserConfig") || !depth_ok(root, 1)) goto corrupt;
+    if (!(schema = xmlGetNoNsProp(root, BAD_CAST "SchemaVersion")) || xmlStrcmp(schema, BAD_CAST "1")) goto corrupt;
+    if (child_text(root, "UserName", &cfg->user_name, 1) || child_text(root, "PCName", &cfg->pc_name, 1)) goto corrupt;
+    if (!config_name_is_valid(cfg->user_name) || !config_name_is_valid(cfg->pc_name)) goto corrupt;
+    if (child_number(root, "Generation", &v, &present)) goto corrupt;
+    if (present) cfg->generation = v;
+    if (read_folders(child_element(root, "Library"), &cfg->folders, &cfg->folder_count)) goto corrupt;
+    if (read_folders(child_element(root, "Exclusions"), &cfg->excludes, &cfg->exclude_count)) goto corrupt;
+    if ((node = child_element(root, "RetentionPolicies")) && (node = child_element(node, "RetentionPolicy")))
     {
-        const char *type = xml_attr(n, "Type"), *age = xml_attr(n, "MinimumAge");
-        if (type)
-        {
-            if (parse_ull(type, &v) || v > FH_RETENTION_AGE) goto corrupt;
-            cfg->retention_type = (int)v;
-        }
-        if (age)
-        {
-            if (parse_ull(age, &v) || v == 0 || v > 36500) goto corrupt;
-            cfg->retention_age = v;
-        }
+        if (attr_number(node, "Type", &v, &present) || (present && v > FH_RETENTION_AGE)) goto corrupt;
+        if (present) cfg->retention_type = (int)v;
+        if (attr_number(node, "MinimumAge", &v, &present) || (present && (v == 0 || v > FH_MAX_RETENTION_AGE)))
+            goto corrupt;
+        if (present) cfg->retention_age = v;
     }
-    if ((n = xml_child(root, "DPFrequency")))
+    if (child_number(root, "DPFrequency", &v, &present) || (present && (v == 0 || v > FH_MAX_FREQUENCY)))
+        goto corrupt;
+    if (present) cfg->frequency = v;
+    if (child_number(root, "DPStatus", &v, &present) || (present && v > FH_STATUS_MAX)) goto corrupt;
+    if (present) cfg->dp_status = (int)v;
+    if ((node = child_element(root, "Target")))
     {
-        if (parse_ull(n->text, &v) || v == 0 || v > 366ull * 86400) goto corrupt;
-        cfg->frequency = v;
-    }
-    if ((n = xml_child(root, "DPStatus")))
-    {
-        if (parse_ull(n->text, &v) || v > 3) goto corrupt;
-        cfg->dp_status = (int)v;
-    }
-    if ((n = xml_child(root, "Target")))
-    {
-        if (dup_text(n, "TargetUrl", &cfg->target_url, 1) || dup_text(n, "TargetName", &cfg->target_name, 0) ||
-            dup_text(n, "TargetId", &cfg->target_id, 0))
+        if (child_text(node, "TargetUrl", &cfg->target_url, 1) || child_text(node, "TargetName", &cfg->target_name, 0) ||
+            child_text(node, "TargetId", &cfg->target_id, 0))
             goto corrupt;
         if (!fh_path_is_valid(cfg->target_url)) goto corrupt;
         if (cfg->target_id && (strlen(cfg->target_id) != FH_TARGET_ID_LEN ||
                                strspn(cfg->target_id, "0123456789abcdef") != FH_TARGET_ID_LEN))
             goto corrupt;
     }
-    xml_free(root);
+    xmlFree(schema);
+    xmlFreeDoc(doc);
     return FH_S_OK;
 corrupt:
-    xml_free(root);
+    xmlFree(schema);
+    xmlFreeDoc(doc);
     fh_config_free(cfg);
     return FHCFG_E_CORRUPT_CONFIG_FILE;
 }
@@ -599,9 +437,12 @@ char *fh_target_root(const struct fh_config *cfg)
     return out;
 }
 
-static char *read_whole(const char *path, size_t *len)
+/* A configuration copy: a regular file of at most 1 MiB, never reached
+ * through a symbolic link (a target's Configuration directory is someone
+ * else's, so is what a link in it points to). */
+static char *read_whole_at(int dirfd, const char *name, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     struct stat st;
     char *buf = NULL;
     ssize_t got;
@@ -618,20 +459,20 @@ static char *read_whole(const char *path, size_t *len)
 }
 
 /* Which of the two copies to overwrite next, and the generation to beat. */
-static int load_copies(const char *dir, struct fh_config *best, int *older_slot, int *found_any)
+static int load_copies_at(int dirfd, struct fh_config *best, int *older_slot, int *found_any)
 {
     int best_slot = 0;
 
     *found_any = 0;
     for (int slot = 1; slot <= 2; slot++)
     {
-        char path[4096];
+        char name[] = "Config1.xml";
         size_t len;
         char *text;
         struct fh_config cfg;
 
-        snprintf(path, sizeof(path), "%s/Config%d.xml", dir, slot);
-        if (!(text = read_whole(path, &len)))
+        name[6] = '0' + slot;
+        if (!(text = read_whole_at(dirfd, name, &len)))
         {
             if (errno != ENOENT) *found_any = 1;
             continue;
@@ -651,6 +492,30 @@ static int load_copies(const char *dir, struct fh_config *best, int *older_slot,
     }
     *older_slot = best_slot == 1 ? 2 : 1;
     return best_slot;
+}
+
+static int load_copies(const char *dir, struct fh_config *best, int *older_slot, int *found_any)
+{
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), slot;
+
+    *found_any = 0;
+    *older_slot = 1;
+    if (dirfd < 0)
+    {
+        *found_any = errno != ENOENT;
+        return 0;
+    }
+    slot = load_copies_at(dirfd, best, older_slot, found_any);
+    close(dirfd);
+    return slot;
+}
+
+uint32_t fh_config_load_at(int dirfd, struct fh_config *cfg)
+{
+    int older, any;
+    memset(cfg, 0, sizeof(*cfg));
+    if (load_copies_at(dirfd, cfg, &older, &any)) return FH_S_OK;
+    return any ? FHCFG_E_CORRUPT_CONFIG_FILE : FHCFG_E_CONFIG_FILE_NOT_FOUND;
 }
 
 uint32_t fh_config_load(const char *dir, struct fh_config *cfg)

@@ -238,7 +238,9 @@ int fh_target_provision(struct fh_config *cfg, char *msg, size_t msgsize)
     if (!cfg->target_url) { snprintf(msg, msgsize, "no target configured"); return -1; }
     if ((target_fd = open(cfg->target_url, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
     {
-        snprintf(msg, msgsize, "%s: %s", cfg->target_url, strerror(errno));
+        int e = errno;
+        snprintf(msg, msgsize, "%s: %s", cfg->target_url, strerror(e));
+        errno = e;
         return -1;
     }
     if (!(rel = root_relpath(cfg)) || !(dup = realloc(rel, strlen(rel) + 16)))
@@ -275,9 +277,13 @@ int fh_target_provision(struct fh_config *cfg, char *msg, size_t msgsize)
     cfg->target_id = dup;
     ret = 0;
 out:
-    free(rel);
-    if (conf_fd >= 0) close(conf_fd);
-    close(target_fd);
+    {
+        int e = errno;
+        free(rel);
+        if (conf_fd >= 0) close(conf_fd);
+        close(target_fd);
+        errno = e;
+    }
     return ret;
 }
 

@@ -13,11 +13,14 @@
 # fh_cycle.c   backup cycles, cleanup, restore
 # fh_journal.c the inotify change journal
 # fh_proto.c   the service protocol (endpoint file, client side, peer checks)
-# Needs sqlite3 (configure: HAVE_SQLITE).
+# Needs sqlite3 and libxml2 (configure: HAVE_SQLITE, HAVE_XML): FH_ENGINE is 1
+# when both are there; faces link $(FH_LIBS).
 
 fh_SRCS := $(sort $(wildcard $(srcdir)/libs/fh/*.c))
 fh_OBJS := $(patsubst $(srcdir)/%.c,$(O)/%.o,$(fh_SRCS))
-FH_CFLAGS = -I$(srcdir)/libs/fh $(SQLITE_CFLAGS)
+FH_CFLAGS = -I$(srcdir)/libs/fh $(SQLITE_CFLAGS) $(XML_CFLAGS)
+FH_LIBS   = $(SQLITE_LIBS) $(XML_LIBS) -lpthread
+FH_ENGINE = $(if $(filter 11,$(HAVE_SQLITE)$(HAVE_XML)),1,0)
 
 $(O)/libs/fh/%.o: $(srcdir)/libs/fh/%.c $(srcdir)/libs/fh/fh.h $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -26,7 +29,9 @@ $(O)/libs/fh/%.o: $(srcdir)/libs/fh/%.c $(srcdir)/libs/fh/fh.h $(HEADERS)
 $(O)/libfh.a: $(fh_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-# The unit tests include the engine sources they test.
+# The unit tests include the engine sources they test (and so need libxml2).
+$(O)/tests/test_fh_%: CPPFLAGS += $(XML_CFLAGS)
+$(O)/tests/test_fh_%: SQLITE_LIBS += $(XML_LIBS) -lpthread
 $(O)/tests/test_fh_names $(O)/tests/test_fh_config $(O)/tests/test_fh_catalog $(O)/tests/test_fh_cycle $(O)/tests/test_fh_journal \
     $(O)/tests/test_fh_hostile $(O)/tests/test_fh_target $(O)/tests/test_fh_oom: \
     $(fh_SRCS) $(srcdir)/libs/fh/fh.h

@@ -73,6 +73,7 @@ struct client
     long long since_ms;         /* accepted (not authed) or last request (authed), monotonic */
     char buf[FH_PROTO_MAX_LINE + 1];
     size_t len;
+    struct fh_cfgsession *cfg;  /* the FhConfigMgr/FhReassociation state of this connection */
 };
 
 struct service
@@ -330,6 +331,19 @@ static void reply_progress(struct service *s, struct client *c)
     reply(c, FH_S_OK, text);
 }
 
+/* The configuration commands (fh_cfgproto.c) see the service through these. */
+static uint32_t cfg_protection(void *ctx, time_t *until)
+{
+    struct service *s = ctx;
+    *until = s->state.protected_until;
+    return current_state(s);
+}
+
+static void cfg_changed(void *ctx)
+{
+    reload(ctx);
+}
+
 static int parse_flag(const char *arg, int *flag)
 {
     if (!arg || strlen(arg) != 1 || (arg[0] != '0' && arg[0] != '1')) return -1;
@@ -366,6 +380,17 @@ static int handle_line(struct service *s, struct client *c, char *line)
         }
         fh_write_all(c->fd, "ERR 80070005\n", 13);
         return -1;
+    }
+
+    {
+        struct fh_cfgproto_env env = { s->config_dir, cfg_protection, cfg_changed, s };
+        char text[FH_PROTO_MAX_LINE - 16];
+        uint32_t hr;
+        if (fh_cfgproto_handle(&c->cfg, &env, line, &hr, text, sizeof(text)))
+        {
+            reply(c, hr, text[0] ? text : NULL);
+            return 0;
+        }
     }
 
     word = line;
@@ -434,6 +459,7 @@ static int handle_line(struct service *s, struct client *c, char *line)
 
 static void drop_client(struct service *s, size_t i)
 {
+    fh_cfgsession_free(s->clients[i].cfg);
     close(s->clients[i].fd);
     s->clients[i] = s->clients[--s->client_count];
 }
@@ -815,7 +841,7 @@ int fh_daemon_main(int detach)
 
     stop_cycle(&s);
     remove_endpoint(&s);
-    for (size_t i = 0; i < s.client_count; i++) close(s.clients[i].fd);
+    for (size_t i = 0; i < s.client_count; i++) { fh_cfgsession_free(s.clients[i].cfg); close(s.clients[i].fd); }
     fh_journal_free(s.journal);
     fh_config_free(&s.cfg);
     fh_log(2, "service stopped");

@@ -611,13 +611,13 @@ static int cmd_config(int argc, char **argv)
             free(path);
         }
         else if (!strcmp(sub, "frequency"))
-            cfg.frequency = parse_count(argv[1], 366ull * 86400, "frequency: a number of seconds > 0");
+            cfg.frequency = parse_count(argv[1], FH_MAX_FREQUENCY, "frequency: a number of seconds > 0");
         else if (!strcmp(sub, "retention"))
         {
             if (!strcmp(argv[1], "forever")) cfg.retention_type = FH_RETENTION_DISABLED;
             else
             {
-                cfg.retention_age = parse_count(argv[1], 36500, "retention: a number of days > 0 or forever");
+                cfg.retention_age = parse_count(argv[1], FH_MAX_RETENTION_AGE, "retention: a number of days > 0 or forever");
                 cfg.retention_type = FH_RETENTION_AGE;
             }
         }

@@ -4,7 +4,7 @@
 filehistory_SRCS := $(sort $(wildcard $(srcdir)/tools/filehistory/*.c))
 filehistory_OBJS := $(patsubst $(srcdir)/%.c,$(O)/%.o,$(filehistory_SRCS))
 
-ifeq ($(HAVE_SQLITE),1)
+ifeq ($(FH_ENGINE),1)
 ALL_TARGETS     += $(O)/filehistory
 INSTALL_TARGETS += install-filehistory
 CHECK_SCRIPTS   += $(srcdir)/tests/filehistory-integration.sh $(srcdir)/tests/fh-adversarial.sh
@@ -15,7 +15,7 @@ $(O)/tools/filehistory/%.o: $(srcdir)/tools/filehistory/%.c $(srcdir)/libs/fh/fh
 	$(CC) $(CPPFLAGS) $(WB_CFLAGS) $(FH_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(O)/filehistory: $(filehistory_OBJS) $(O)/libfh.a $(O)/libwinbackup.a
-	$(CC) $(LDFLAGS) -o $@ $(filehistory_OBJS) $(O)/libfh.a $(O)/libwinbackup.a $(SQLITE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filehistory_OBJS) $(O)/libfh.a $(O)/libwinbackup.a $(FH_LIBS)
 
 .PHONY: install-filehistory
 install-filehistory: $(O)/filehistory

@@ -384,6 +384,52 @@ static int install_dlls(const struct wine_setup *setup)
     return replace_if_different(temp, target);
 }
 
+/* File History's COM classes (fhcfg.dll) and service control (fhsvcctl.dll),
+ * when built: copied to system32 and fhcfg.dll registered with regsvr32, so
+ * CoCreateInstance(CLSID_FhConfigMgr) works for any program of the prefix.
+ * regsvr32 runs with Wine's own kernel32, as wineboot does. */
+static int install_file_history(const struct wine_setup *setup)
+{
+    static const char *const dlls[] = { "fhsvcctl", "fhcfg" };
+    char source[PATH_MAX + 64], target[PATH_MAX + 64], temp[PATH_MAX + 64], registered[PATH_MAX + 64];
+    char *reg_argv[] = { (char *)setup->loader, (char *)"regsvr32.exe", (char *)"/s",
+                         (char *)"C:\\windows\\system32\\fhcfg.dll", NULL };
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < sizeof(dlls) / sizeof(dlls[0]); i++)
+    {
+        if (path_printf(source, sizeof(source), "%s/%s.dll", setup->dlldir, dlls[i]) ||
+            path_printf(target, sizeof(target), "%s/drive_c/windows/system32/%s.dll", setup->prefix, dlls[i]) ||
+            path_printf(temp, sizeof(temp), "%s.winbackup-%d", target, (int)getpid()))
+            return -1;
+        if (!file_exists(source)) continue;
+        if (copy_file(source, temp) || replace_if_different(temp, target)) { unlink(temp); return -1; }
+    }
+    /* register once per copy of the DLL: the stamp is not older than the DLL it registered */
+    if (path_printf(target, sizeof(target), "%s/drive_c/windows/system32/fhcfg.dll", setup->prefix) ||
+        path_printf(registered, sizeof(registered), "%s/.winbackup-fhcfg-registered", setup->prefix))
+        return -1;
+    if (!file_exists(target)) return 0;
+    if (!stat(registered, &st))
+    {
+        struct stat dll;
+        if (!stat(target, &dll) && (st.st_mtim.tv_sec > dll.st_mtim.tv_sec ||
+                                    (st.st_mtim.tv_sec == dll.st_mtim.tv_sec && st.st_mtim.tv_nsec >= dll.st_mtim.tv_nsec)))
+            return 0;
+    }
+    if (set_overrides(NULL) || run(reg_argv))
+    {
+        fprintf(stderr, "winbackup wine: regsvr32 fhcfg.dll failed\n");
+        return -1;
+    }
+    {
+        FILE *stamp = fopen(registered, "w");
+        if (stamp) fclose(stamp);
+    }
+    return 0;
+}
+
 int wb_cli_wine(int argc, char **argv)
 {
     struct wine_setup setup;
@@ -414,7 +460,7 @@ int wb_cli_wine(int argc, char **argv)
     }
     if (setenv("WINEPREFIX", setup.prefix, 1)) return LAUNCH_FAILED;
     if (prefix_needs_boot(&setup) && boot_prefix(&setup)) return LAUNCH_FAILED;
-    if (install_dlls(&setup)) return LAUNCH_FAILED;
+    if (install_dlls(&setup) || install_file_history(&setup)) return LAUNCH_FAILED;
     if (setup_only) return 0;
 
     if (set_overrides("kernel32=n") || prepend_env("WINEDLLPATH", setup.dlldir, ':'))
