@@ -715,9 +715,10 @@ static void remember_busy(struct cycle *c, const char *path)
     c->busy[c->busy_count++] = dup;
 }
 
-/* A new version of path (st: its lstat): copied into Staging/, then
- * flushed with its batch.  Returns the data bytes the copy counted. */
-static int64_t copy_version(struct cycle *c, const char *path, const struct stat *st, long long file_id)
+/* A new version of path: copied into Staging/ (the copy holds the state
+ * it verified, out.st), then flushed with its batch.  Returns the data
+ * bytes the copy counted. */
+static int64_t copy_version(struct cycle *c, const char *path, long long file_id)
 {
     struct fh_copy_outcome out;
     struct staged_copy *s;
@@ -784,7 +785,6 @@ static int64_t copy_version(struct cycle *c, const char *path, const struct stat
     c->copies++;
     /* a cancelled cycle discards its batch (fh_cycle_run) rather than flush it */
     if ((b->count >= c->batch_max || b->bytes >= FH_BATCH_BYTES) && !cancelled(c)) start_flush(c);
-    (void)st;
     return out.bytes;
 }
 
@@ -812,7 +812,7 @@ static void visit_file(struct cycle *c, const char *path, const struct stat *st)
         if (same) goto done;
     }
     /* not found: the file may still have a row (no version yet); the flush finds it */
-    counted = copy_version(c, path, st, file_id);
+    counted = copy_version(c, path, file_id);
 done:
     if (!c->retrying) file_done(c, st, counted);
     if (c->stop_after && c->copies == c->stop_after)

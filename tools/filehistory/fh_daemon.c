@@ -244,8 +244,10 @@ static void cycle_finished(struct service *s)
     if (n > 0) fields = sscanf(line, "%x %lld %lld %lld %u", &state, &examined, &added, &not_backed_up, &error);
     if (fields == 5)
         fh_log(2, "cycle finished: state 0x%02X, %lld files examined, %lld new versions, %lld not backed up%s, "
-               "%ld s, peak RSS %ld KiB", state, examined, added, not_backed_up, error ? ", out of memory" : "",
-               (long)(time(NULL) - s->cycle_started), ru.ru_maxrss);
+               "%ld s, CPU %.2f s user %.2f s system, peak RSS %ld KiB", state, examined, added, not_backed_up,
+               error ? ", out of memory" : "", (long)(time(NULL) - s->cycle_started),
+               ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+               ru.ru_maxrss);
     else
         fh_log(2, "cycle ended without a result (%s %d)", WIFSIGNALED(status) ? "signal" : "exit status",
                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
