@@ -290,7 +290,7 @@ out:
 /* Config<slot>.xml of conf_fd parsed: 1, 0 absent or invalid, -1/errno. */
 static int read_copy(int conf_fd, int slot, struct fh_config *cfg)
 {
-    char name[16], *text;
+    char name[24], *text;
     struct stat st;
     ssize_t got;
     int fd;
@@ -315,7 +315,7 @@ int fh_target_mirror_config(const struct fh_target *t, const struct fh_config *c
     struct fh_config copy;
     unsigned long long newest = 0;
     int best = 0, older, ret;
-    char name[16], *xml;
+    char name[24], *xml;
 
     for (int slot = 1; slot <= 2; slot++)
     {

@@ -288,9 +288,14 @@ static uint32_t current_state(const struct service *s)
 
 static void reply(struct client *c, uint32_t hr, const char *text)
 {
+    /* texts are made to fit FH_PROTO_MAX_LINE; a longer one would lose its \n, so it is cut before */
     char line[FH_PROTO_MAX_LINE + 1];
-    snprintf(line, sizeof(line), "OK %08X%s%s\n", hr, text ? " " : "", text ? text : "");
-    fh_write_all(c->fd, line, strlen(line));
+    int n = snprintf(line, sizeof(line) - 1, "OK %08X%s%.*s", hr, text ? " " : "", FH_PROTO_MAX_LINE - 13,
+                     text ? text : "");
+    if (n < 0) return;
+    if (n > (int)sizeof(line) - 2) n = sizeof(line) - 2;
+    line[n++] = '\n';
+    fh_write_all(c->fd, line, (size_t)n);
 }
 
 /* PROGRESS: "<files done> <files total> <bytes done> <bytes total> <versions>
@@ -329,7 +334,9 @@ static void reply_progress(struct service *s, struct client *c)
         else clen += (size_t)sprintf(cur + clen, "%%%02X", ch);
     }
     cur[clen] = 0;
-    snprintf(text + len, sizeof(text) - len, "%s", clen ? cur : "-");
+    /* room was computed for it: the copy cannot be cut */
+    if (!clen) strcpy(cur, "-");
+    memcpy(text + len, cur, strlen(cur) + 1);
     reply(c, FH_S_OK, text);
 }
 
