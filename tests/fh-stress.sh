@@ -109,6 +109,24 @@ EOF
 done
 check "$KILLS kills ($landed landed during a cycle): every next cycle clean, invariants held" test "$fail" -eq 0
 
+# --- cleanup killed at random points (rows move to pending, files go, pending ends)
+i=0 landed=0
+while [ $i -lt 6 ]; do
+    find "$S" -name 'f*1.bin' | while IFS= read -r p; do printf 'y' >> "$p"; done
+    "$F" run-cycle > /dev/null 2>&1
+    sqlite3 "$DB" "UPDATE versions SET version_time = version_time - 10 * 86400"
+    "$F" cleanup 1 > /dev/null 2>&1 &
+    pid=$!
+    sleep "$(python3 -c "import random; print(random.random() * 0.15)")"
+    kill -9 $pid 2>/dev/null && landed=$((landed + 1))
+    wait $pid 2>/dev/null
+    "$F" run-cycle > "$W/clean.out" 2>&1; rc=$?
+    out=$(invariants)
+    [ $rc -eq 0 ] && [ -z "$out" ] || bad "after a killed cleanup #$i: cycle rc $rc, problems:$out"
+    i=$((i + 1))
+done
+check "6 cleanups killed ($landed during the cleanup): the next cycle clean, invariants held" test "$fail" -eq 0
+
 # --- the disk goes away under a cycle (XFS shut down: EIO from then on)
 i=0
 while [ $i -lt "$SHUTDOWNS" ]; do

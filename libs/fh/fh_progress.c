@@ -134,4 +134,6 @@ void fh_progress_format(const struct fh_progress_view *v, int width, char *buf, 
     cur = strlen(v->current);
     if (cur <= avail) snprintf(buf + len, size - len, "%s", v->current);
     else if (avail > 3) snprintf(buf + len, size - len, "...%s", v->current + cur - (avail - 3));
+    /* a file name is no terminal command: control characters shown as '?' */
+    for (char *p = buf + len; *p; p++) if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
 }

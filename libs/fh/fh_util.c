@@ -365,6 +365,8 @@ void fh_log(int fd, const char *fmt, ...)
     n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
     va_end(ap);
     if (n > (int)sizeof(line) - 2) n = sizeof(line) - 2;
+    /* file names come from anywhere: no escape sequence reaches a terminal or the log */
+    for (int i = 0; i < n; i++) if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) line[i] = '?';
     line[n++] = '\n';
     fh_write_all(fd, line, n);
 }

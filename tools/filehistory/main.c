@@ -645,7 +645,13 @@ static int print_version(void *ctx, const char *path, const struct fh_version *v
         json_string(stdout, path);
         printf("}");
     }
-    else printf("%s  %12lld  %s/%s\n", when, v->size, l->root, v->stored);
+    else
+    {
+        /* the catalog is on the target, anyone may have written it: no control character to the terminal */
+        printf("%s  %12lld  %s/", when, v->size, l->root);
+        for (const char *p = v->stored; *p; p++) putchar((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
+        putchar('\n');
+    }
     l->count++;
     return 0;
 }
