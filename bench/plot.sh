@@ -57,7 +57,7 @@ hbar throughput "BackupRead/BackupWrite vs plain read/write" "MiB/s (median)" "$
 select_rows '$1 == "perfile" && $3 == "files_per_s"' > "$tmp/pf"
 hbar perfile "Small files with an ADS and an EA" "files/s (median)" "$tmp/pf"
 select_rows '$1 ~ /^fh-/ && $3 == "wall"' > "$tmp/fhw"
-hbar fh-wall "File History engine vs rsync / restic / borg: wall time" "seconds (median)" "$tmp/fhw"
+hbar fh-wall "File History engine vs cp -a / rsync / restic / borg: wall time" "seconds (median)" "$tmp/fhw"
 select_rows '$1 ~ /^fh-/ && $3 == "peak_rss"' | awk -F'\t' -v OFS='\t' '{ print $1, $2 / 1024 }' > "$tmp/fhr"
 hbar fh-rss "Peak RSS" "MiB" "$tmp/fhr"
 select_rows '$1 ~ /^fh-/ && $3 == "target_size"' | awk -F'\t' -v OFS='\t' '{ print $1, $2 / 1048576 }' > "$tmp/fhs"
@@ -71,7 +71,7 @@ $1 == "rw-native" && $2 ~ /^Backup(Read|Write)\/(read|write) [0-9]+(KiB|MiB)$/ {
 $1 == "rw-wine" && $2 ~ /^Backup(Read|Write)\/(ReadFile|WriteFile) [0-9]+(KiB|MiB)$/ { op = ">="; th = 0.90 }
 $1 == "cli" && $2 ~ /^winbackup read\/cat/ { op = ">="; th = 1.0 }
 $1 == "sparse" && $3 == "ratio" { op = "<="; th = 2 }
-$1 == "fh-first" && $2 ~ /^filehistory.*\/rsync$/ { op = "<="; th = 1.0 }
+$1 == "fh-first" && $2 ~ /^filehistory.*\/cp -a$/ { op = "<="; th = 1.0 }
 $1 == "fh-nochange" && $2 == "filehistory service/rsync" { op = "<="; th = 0.1 }
 $1 == "fh-touch100" && $2 == "filehistory service/rsync" { op = "<="; th = 0.2 }
 '

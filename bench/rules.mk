@@ -19,4 +19,4 @@ $(O)/bench/wthroughput.exe: $(srcdir)/bench/drivers/win/wthroughput.c
 bench-drivers: $(bench_DRIVERS) $(bench_WIN_EXES)
 
 bench: build-all bench-drivers
-	O="$(O)" CC="$(CC)" QUICK="$(QUICK)" bash $(srcdir)/bench/run.sh
+	O="$(O)" CC="$(CC)" QUICK="$(QUICK)" WBBENCH_CASES="$(WBBENCH_CASES)" bash $(srcdir)/bench/run.sh

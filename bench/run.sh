@@ -5,7 +5,10 @@
 # Debian packages this needs besides the build's own are listed in
 # bench/packages and installed at start when missing (as root): gnuplot-nox,
 # rsync, restic, borgbackup, time, linux-source, xz-utils, util-linux
-# (ionice).  wine64 is optional: the Wine rows are skipped with a note.
+# (ionice).
+#
+# WBBENCH_CASES (default "1 2 3 4 5 6", "nsf" = 6) runs only the cases listed (case 5 needs
+# the tree of case 4).  wine64 is optional: the Wine rows are skipped with a note.
 #
 # Environment: O (build dir, default build), QUICK=1 (small sizes, < 3 min),
 # WBBENCH_DIR (work directory on the disk under test, default /var/tmp/wbbench,
@@ -55,6 +58,9 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) exit 1; if (NR % 2) prin
 row() { printf '%s,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" >> "$CSV.tmp"; }
 # text row (quoted: environment values contain commas)
 trow() { printf '%s,%s,%s,"%s",%s\n' "$1" "$2" "$3" "$(echo "$4" | tr -d '"')" text >> "$CSV.tmp"; }
+CASES=${WBBENCH_CASES:-1 2 3 4 5 6}
+# "nsf" is another name for case 6
+want() { case " $CASES " in *" $1 "*) return 0 ;; esac; [ "$1" = 6 ] && case " $CASES " in *" nsf "*) return 0 ;; esac; return 1; }
 calc() { awk "BEGIN { printf \"%.4f\", $1 }"; }
 # quantile P of the numbers on stdin (nearest rank; P = 0.25, 0.5, 0.75)
 quantile() { sort -g | awk -v p="$1" '{ v[NR] = $1 } END { if (!NR) exit 1; r = int(p * NR + 0.999999); if (r < 1) r = 1; print v[r] }'; }
@@ -155,18 +161,18 @@ env_rows() {
     trow environment - compiler "$(${CC:-cc} --version | head -1) -O2 (drivers)"
     trow environment - libwinbackup "$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null)$(git -C "$srcdir" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
     trow environment - tools "$(tar --version | head -1); rsync $(rsync --version 2>/dev/null | awk 'NR==1 {print $3}'); $(restic version 2>/dev/null | cut -d' ' -f1-2); $(borg --version 2>/dev/null)"
-    trow environment - mode "$([ -n "$QUICK" ] && echo QUICK || echo full): big file $((BIG / MiB)) MiB, $NSMALL small files, $REPS runs per case (File History: $REPS_FH, low-priority case: $REPS_LP), median kept"
+    trow environment - mode "$([ -n "$QUICK" ] && echo QUICK || echo full), cases $CASES: big file $((BIG / MiB)) MiB, $NSMALL small files, $REPS runs per case (File History: $REPS_FH, low-priority case: $REPS_LP), median kept"
     trow environment - load "$(cut -d' ' -f1-3 /proc/loadavg) at start (shared machine)"
 }
 env_rows
 
-# WBBENCH_CASES=nsf runs case 6 alone (the others take long)
-if [ -z "${WBBENCH_CASES:-}" ]; then
 # ------------------------------------------------------- case 1: throughput
 BIGFILE=$W/big.dat
+if want 1 || want 3 || want 5; then
 log "case 1: preparing a $((BIG / MiB)) MiB file"
 head -c "$BIG" /dev/urandom > "$BIGFILE" || exit 1
 sync "$BIGFILE"
+fi
 
 # run_rw LABEL CMD...: alternating read/write variants, medians into the CSV
 # CMD is the driver with its arguments before the mode (native or Wine).
@@ -274,6 +280,8 @@ cli_vs_cat() {
     ratio_rows cli "winbackup read/cat > /dev/null" "$RAW/cli-cat-null" "$RAW/cli-wb-null"
     ratio_rows cli "winbackup read/cat | cat" "$RAW/cli-cat-pipe" "$RAW/cli-wb-pipe"
 }
+
+if want 1; then
 log "case 1: native, $REPS runs"
 run_rw native native_run "$W" ident || note "case 1 native failed"
 log "case 1: winbackup read vs cat, $REPS runs"
@@ -297,8 +305,10 @@ else
     run_rw wine wine_run "$W" winpath || note "case 1 under Wine failed"
     note "Case 1 under Wine: a mingw-w64 program calling kernel32 BackupRead/BackupWrite vs ReadFile/WriteFile, run through \`winbackup wine\`; timed inside the program (QueryPerformanceCounter), so Wine's start-up is not counted. 'flush' is FlushFileBuffers."
 fi
+fi   # case 1
 
 # ------------------------------------------------------- case 2: per-file
+if want 2; then
 SMALL=$W/small
 log "case 2: creating $NSMALL small files with an ADS and an EA"
 mkdir -p "$SMALL"
@@ -364,8 +374,10 @@ if [ -s "$LIST" ]; then
     fi
 fi
 rm -rf "$SMALL" "$LIST"
+fi   # case 2
 
 # ------------------------------------------------------- case 3: sparse
+if want 3; then
 log "case 3: 16 GiB sparse file with 64 x 1 MiB of data"
 SPARSE=$W/sparse.dat DENSE=$W/dense.dat
 truncate -s 16G "$SPARSE"
@@ -398,8 +410,11 @@ if [ -s "$RAW/sp-plain" ]; then
     note "Case 3: ratio = BackupRead time / plain read time (goal: at most 2). bytes_read_syscalls is rchar from /proc/self/io of the BackupRead process: $((64 * MiB)) means no hole was read."
 fi
 rm -f "$SPARSE" "$DENSE"
+fi   # case 3
 
 # ------------------------------------------------------- case 4: File History
+TREE=
+if want 4 || want 5; then
 TARBALL=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
 TREE=
 if [ -z "$TARBALL" ]; then
@@ -418,6 +433,7 @@ else
     row filehistory tree size "$TREEBYTES" bytes
     find "$TREE" -type f | sort | awk -v n="$NFILES" 'NR % int(n / 100) == 0 && c < 100 { print; c++ }' > "$W/touch.list"
 fi
+fi   # the tree of cases 4 and 5
 
 # /usr/bin/time -v into $RAW/time; prints "wall rss"
 timed() {
@@ -436,7 +452,11 @@ export BORG_BASE_DIR=$W/borg-base BORG_PASSPHRASE= BORG_UNKNOWN_UNENCRYPTED_REPO
 
 fh_env() { env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$@"; }
 # The service variant: `filehistory daemon` keeps an inotify journal of the
-# tree, so its cycles after the first look only at what changed.
+# tree, so its cycles after the first look only at what changed.  The work
+# is done by the service (a cycle runs in a process it forks), not by the
+# `backup --wait` client the timing wraps: its peak memory is the service's
+# own VmHWM plus the cycle's, which the service logs when the cycle ends
+# ("peak RSS N KiB", from wait4) -- pages the two share are counted twice.
 FHSVC_PID=
 fh_service_stop() { [ -n "$FHSVC_PID" ] && kill "$FHSVC_PID" 2>/dev/null && wait "$FHSVC_PID" 2>/dev/null; FHSVC_PID=; }
 fh_service_start() {
@@ -446,7 +466,22 @@ fh_service_start() {
     while [ ! -s "$W/fh-home/run/filehistory/endpoint" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     [ -s "$W/fh-home/run/filehistory/endpoint" ]
 }
-# tool_setup TOOL TARGET; tool_cycle TOOL TARGET N
+fh_service_rss() {
+    local cycle daemon
+    cycle=$(sed -n 's/.*cycle finished:.* peak RSS \([0-9]*\) KiB.*/\1/p' "$RAW/fh-daemon.log" | tail -1)
+    daemon=$(awk '/^VmHWM:/ { print $2 }' /proc/"$FHSVC_PID"/status 2>/dev/null)
+    echo $(( ${cycle:-0} + ${daemon:-0} ))
+}
+# Durable figures: the step's data made durable inside the timed step, as
+# filehistory makes its own (syncfs of the target's file system: and-sync
+# runs the command, then `sync -f TARGET`); every tool gets it, filehistory
+# included, so both sides pay the same.  Non-durable figures: the command
+# alone (filehistory still syncs its own data; the others leave theirs in the
+# page cache).  Before every timed step an untimed sync flushes what the
+# previous one left dirty.
+printf '#!/bin/sh\ntarget=$1; shift\n"$@" || exit $?\nexec sync -f "$target"\n' > "$W/bin/and-sync"
+chmod 755 "$W/bin/and-sync"
+# tool_setup TOOL TARGET; tool_cycle TOOL TARGET N DURABLE
 tool_setup() {
     fh_service_stop
     rm -rf "$2" "$W/fh-home" "$W/restic-cache" "$W/borg-base"
@@ -456,78 +491,102 @@ tool_setup() {
         fh_env "$FILEHISTORY" config target "$2" > /dev/null &&
         fh_env "$FILEHISTORY" config add-folder "$TREE" > /dev/null &&
         { [ $1 = filehistory ] || fh_service_start; } ;;
-    rsync) mkdir -p "$2" ;;
+    cp|rsync) mkdir -p "$2" ;;
     restic) restic init -q -r "$2" > /dev/null ;;
     borg) borg init -e none "$2" ;;
     esac
 }
 tool_cycle() {
+    local sync=
+    [ "$4" = 1 ] && sync="$W/bin/and-sync $2"
+    sync -f "$2" 2>/dev/null || sync   # untimed: what earlier steps left dirty
     case $1 in
-    filehistory) sleep 1; timed env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$FILEHISTORY" run-cycle ;;
-    fhservice) sleep 1; timed env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$FILEHISTORY" backup --wait ;;
-    rsync) timed rsync -a "$TREE/" "$2/" ;;
-    restic) timed restic backup -q -r "$2" "$TREE" ;;
-    borg) timed borg create "$2::c$3" "$TREE" ;;
+    filehistory) sleep 1; timed $sync env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$FILEHISTORY" run-cycle ;;
+    fhservice)
+        sleep 1
+        local r
+        r=$(timed $sync env HOME=$W/fh-home XDG_CONFIG_HOME=$W/fh-home/.config XDG_RUNTIME_DIR=$W/fh-home/run "$FILEHISTORY" backup --wait) || return 1
+        echo "${r% *} $(fh_service_rss)" ;;
+    # cp -a: the physical limit of copying the bytes with their metadata
+    # (-a keeps mode, owner, times, links, xattrs and ACLs); a new copy each step
+    cp) rm -rf "$2/tree"; timed $sync cp -a "$TREE" "$2/tree" ;;
+    rsync) timed $sync rsync -a -A -X "$TREE/" "$2/" ;;
+    restic) timed $sync restic backup -q -r "$2" "$TREE" ;;
+    borg) timed $sync borg create "$2::c$3" "$TREE" ;;
     esac
 }
 
-TOOLS="filehistory fhservice rsync restic borg"
+want 4 || TOOLS=
+TOOLS="filehistory fhservice cp rsync restic borg"
 if [ -n "$TREE" ] && [ ! -x "$FILEHISTORY" ]; then
     note "Case 4: File History engine rows skipped: $FILEHISTORY is not built."
-    TOOLS="rsync restic borg"
+    TOOLS="cp rsync restic borg"
 fi
+# case names: fh-<step> with the data made durable, fh-<step>-nosync without
+vcase() { [ "$2" = 1 ] && echo "fh-$1" || echo "fh-$1-nosync"; }
 for tool in $TOOLS; do
     [ -n "$TREE" ] || break
-    case $tool in filehistory|fhservice) ;; *) command -v ${tool%% *} >/dev/null || { note "Case 4: $tool skipped (not installed)"; continue; } ;; esac
-    log "case 4: $tool, $REPS_FH runs"
+    case $tool in filehistory|fhservice|cp) ;; *) command -v ${tool%% *} >/dev/null || { note "Case 4: $tool skipped (not installed)"; continue; } ;; esac
+    log "case 4: $tool, $REPS_FH runs, durable and not"
     tgt=$W/target-$tool
     ok=1
     for i in $(seq "$REPS_FH"); do
-        warm_tree
-        tool_setup $tool "$tgt" || { ok=; note "Case 4: $tool setup failed"; break; }
-        step=0
-        for s in first nochange touch100; do
-            [ $s = touch100 ] && touch100 "$tool $i"
-            step=$((step + 1))
-            r=$(tool_cycle $tool "$tgt" "$i$step") || { ok=; note "Case 4: $tool $s failed"; break 2; }
-            echo "${r% *}" >> "$RAW/fh-$tool-$s-wall"
-            echo "${r#* }" >> "$RAW/fh-$tool-$s-rss"
-            du -sb "$tgt" | cut -f1 >> "$RAW/fh-$tool-$s-size"
+        for durable in 1 0; do
+            warm_tree
+            tool_setup $tool "$tgt" || { ok=; note "Case 4: $tool setup failed"; break 2; }
+            step=0
+            for s in first nochange touch100; do
+                [ $s = touch100 ] && touch100 "$tool $i $durable"
+                step=$((step + 1))
+                r=$(tool_cycle $tool "$tgt" "$i$durable$step" $durable) || { ok=; note "Case 4: $tool $s failed"; break 3; }
+                c=$(vcase $s $durable)
+                echo "${r% *}" >> "$RAW/$c-$tool-wall"
+                echo "${r#* }" >> "$RAW/$c-$tool-rss"
+                du -sb "$tgt" | cut -f1 >> "$RAW/$c-$tool-size"
+            done
+            fh_service_stop
         done
-        fh_service_stop
     done
     fh_service_stop
     [ -n "$ok" ] || continue
     label=$tool
     [ $tool = filehistory ] && label="filehistory run-cycle"
     [ $tool = fhservice ] && label="filehistory service (journal)"
+    [ $tool = cp ] && label="cp -a"
     [ $tool = borg ] && label="borg create"
     [ $tool = restic ] && label="restic backup"
-    [ $tool = rsync ] && label="rsync -a"
+    [ $tool = rsync ] && label="rsync -a -A -X"
     for s in first nochange touch100; do
-        row "fh-$s" "$label" wall "$(median < "$RAW/fh-$tool-$s-wall")" s
-        row "fh-$s" "$label" peak_rss "$(median < "$RAW/fh-$tool-$s-rss")" KiB
-        row "fh-$s" "$label" target_size "$(median < "$RAW/fh-$tool-$s-size")" bytes
+        for durable in 1 0; do
+            c=$(vcase $s $durable)
+            row "$c" "$label" wall "$(median < "$RAW/$c-$tool-wall")" s
+            row "$c" "$label" peak_rss "$(median < "$RAW/$c-$tool-rss")" KiB
+            row "$c" "$label" target_size "$(median < "$RAW/$c-$tool-size")" bytes
+        done
     done
     rm -rf "$tgt"
 done
-if [ -n "$TREE" ]; then
+if [ -n "$TREE" ] && want 4; then
     for s in first nochange touch100; do
-        for fh in filehistory fhservice; do
-            f=$RAW/fh-$fh-$s-wall
-            [ -s "$f" ] || continue
-            name=$fh; [ $fh = fhservice ] && name="filehistory service"
-            for t in rsync restic borg; do
-                [ -s "$RAW/fh-$t-$s-wall" ] || continue
-                row "fh-$s" "$name/$t" wall_ratio "$(calc "$(median < "$f") / $(median < "$RAW/fh-$t-$s-wall")")" x
+        for durable in 1 0; do
+            c=$(vcase $s $durable)
+            for fh in filehistory fhservice; do
+                f=$RAW/$c-$fh-wall
+                [ -s "$f" ] || continue
+                name=$fh; [ $fh = fhservice ] && name="filehistory service"
+                for t in cp rsync restic borg; do
+                    [ -s "$RAW/$c-$t-wall" ] || continue
+                    tname=$t; [ $t = cp ] && tname="cp -a"
+                    row "$c" "$name/$tname" wall_ratio "$(calc "$(median < "$f") / $(median < "$RAW/$c-$t-wall")")" x
+                done
             done
         done
     done
-    note "Case 4: tree = Debian's $(basename "${TARBALL:-none}") ${QUICK:+(subset: $FH_SUBSET) }with a warm page cache, targets on the same disk; steps: first backup into an empty target, a cycle with no change, a cycle after appending a line to 100 files. filehistory run-cycle is one foreground cycle with a full scan (no journal); filehistory service is the per-user service (inotify journal) driven by filehistory backup --wait, whose first cycle scans fully. Wall time and peak RSS from /usr/bin/time -v, target size from du -sb after the step. restic 0.14 always encrypts (RESTIC_PASSWORD=wbbench); borg repos use -e none (default lz4 compression); rsync keeps one copy, no versions. wall_ratio = File History time / the other tool's time (below 1: File History faster)."
+    note "Case 4: tree = Debian's $(basename "${TARBALL:-none}") ${QUICK:+(subset: $FH_SUBSET) }with a warm page cache ($NFILES files, $TREEBYTES bytes: the 'tree' rows), targets on the same disk; steps: first backup into an empty target, a cycle with no change, a cycle after appending a line to 100 files. Cases fh-<step>: the step's data made durable inside the timed step (every tool, filehistory included, is followed by sync -f of the target's file system); fh-<step>-nosync: the command alone (filehistory syncs its own data either way; the others leave theirs in the page cache); an untimed sync comes before every timed step. cp -a is the limit anchor: the bytes and their metadata copied, nothing else (a fresh copy each step). filehistory run-cycle is one foreground cycle with a full scan (no journal); filehistory service is the per-user service (inotify journal) driven by filehistory backup --wait, whose first cycle scans fully; its peak RSS is the service's VmHWM plus its cycle process's (logged by the service from wait4), shared pages counted twice. Wall time and peak RSS from /usr/bin/time -v (of the command and its children), target size from du -sb after the step. rsync runs with -A -X because filehistory keeps ACLs (in the security descriptor) and xattrs. restic 0.14 always encrypts (RESTIC_PASSWORD=wbbench); borg repos use -e none (default lz4 compression); rsync and cp keep one copy, no versions. wall_ratio = File History time / the other tool's time (below 1: File History faster)."
 fi
 
 # ------------------------------------------------------- case 5: low-priority I/O
-if [ -n "$TREE" ] && [ -x "$FILEHISTORY" ]; then
+if want 5 && [ -n "$TREE" ] && [ -x "$FILEHISTORY" ]; then
     log "case 5: competing direct-I/O reader with a File History cycle normal / low priority"
     # drop the tree's pages (only these files) so the cycle reads the disk
     drop_tree() {
@@ -587,13 +646,13 @@ EOF
     row lowprio "reader share (cycle low priority)" ratio "$(calc "$low / $solo")" x
     note "Case 5: competitor = dd of the $((BIG / MiB)) MiB file with O_DIRECT (1 MiB blocks), repeated for ${LP_WINDOW} s, while first-backup cycles of the tree run back to back (the tree's pages dropped with POSIX_FADV_DONTNEED before each, so the cycle reads the disk). Low priority = \`ionice -c3 nice -n19 filehistory run-cycle\`, what the service does for \`backup --low-priority\` (idle I/O class + nice 19 on the cycle process). The I/O scheduler is the one in the environment rows; it was not changed. Buffered writes of the cycle are flushed by kernel writeback threads, which the idle class does not cover."
 else
-    note "Case 5 skipped: needs the linux-source tree and build/filehistory."
+    want 5 && note "Case 5 skipped: needs the linux-source tree and build/filehistory."
 fi
 
-fi   # cases 1-5
-
 # ------------------------------------------------------- case 6: NSFBackup online backup
+if want 6; then
 . "$srcdir/bench/nsf-case.sh"
+fi
 
 # ------------------------------------------------------- outputs
 T_END=$(date +%s)

@@ -5,8 +5,12 @@
  * file's newest stays: FhManagew -cleanup semantics).
  */
 #include "testutil.h"
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <sqlite3.h>
 #include "../libs/fh/fh_names.c"
+#include "../libs/fh/fh_errors.c"
 #include "../libs/fh/fh_catalog.c"
 
 struct fixture { char *dir; char path[4200]; struct fh_catalog *cat; };
@@ -260,11 +264,45 @@ static void test_list_and_status(void **state)
     free(value);
 }
 
+/* A catalog that cannot be opened says why, through the one errno mapping. */
 static void test_open_bad_path(void **state)
 {
     struct fh_catalog *cat = (void *)1;
     assert_int_equal(fh_catalog_open("/nonexistent-dir/x/Catalog.sqlite", &cat), -1);
-    assert_null(cat);
+    assert_non_null(cat);
+    assert_int_equal(fh_catalog_error(cat), WB_ERROR_FILE_NOT_FOUND);
+    assert_int_equal(fh_catalog_error_state(cat), FH_STATE_TARGET_ABSENT);
+    fh_catalog_close(cat);
+}
+
+/* A catalog in a directory the user cannot write: TARGET_ACCESS_DENIED,
+ * checked as an ordinary user (uid 65534 when the tests run as root). */
+static void test_open_denied(void **state)
+{
+    struct fixture *f = *state;
+    char dir[4300], db[4400];
+    pid_t pid;
+    int status;
+
+    snprintf(dir, sizeof(dir), "%s/ro", f->dir);
+    snprintf(db, sizeof(db), "%s/Catalog.sqlite", dir);
+    assert_int_equal(mkdir(dir, 0500), 0);
+    if (getuid() == 0) assert_int_equal(chown(dir, 65534, 65534), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (!pid)
+    {
+        struct fh_catalog *cat;
+        if (getuid() == 0 && (setgroups(0, NULL) || setgid(65534) || setuid(65534))) _exit(10);
+        if (fh_catalog_open(db, &cat) != -1 || !cat) _exit(11);
+        if (fh_catalog_error(cat) != WB_ERROR_ACCESS_DENIED) _exit(12);
+        if (fh_catalog_error_state(cat) != FH_STATE_TARGET_ACCESS_DENIED) _exit(13);
+        fh_catalog_close(cat);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int main(void)
@@ -279,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expire_interrupted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_status, setup, teardown),
         cmocka_unit_test(test_open_bad_path),
+        cmocka_unit_test_setup_teardown(test_open_denied, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include "../libs/fh/fh_util.c"
 #include "../libs/fh/fh_config.c"
 #include "../libs/fh/fh_winreg.c"
+#include "../libs/fh/fh_errors.c"
+#include "../libs/fh/fh_target.c"
 #include "../libs/fh/fh_cfgmgr.c"
 #include "../libs/fh/fh_cfgproto.c"
 

@@ -22,6 +22,8 @@
 #include "../libs/fh/fh_util.c"
 #include "../libs/fh/fh_config.c"
 #include "../libs/fh/fh_winreg.c"
+#include "../libs/fh/fh_errors.c"
+#include "../libs/fh/fh_target.c"
 #include "../libs/fh/fh_cfgmgr.c"
 
 static uint32_t parse(const char *text, struct fh_config *cfg)

@@ -13,11 +13,17 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <sqlite3.h>
 #include "../libs/fh/fh_names.c"
 #include "../libs/fh/fh_util.c"
 #include "../libs/fh/fh_config.c"
+#include "../libs/fh/fh_errors.c"
 #include "../libs/fh/fh_catalog.c"
+#include "../libs/fh/fh_target.c"
+#include "../libs/fh/fh_progress.c"
+#include "../libs/fh/fh_copy.c"
 #include "../libs/fh/fh_cycle.c"
 
 struct env
@@ -60,11 +66,16 @@ static int setup(void **state)
     e->cfg.user_name = strdup("alice");
     e->cfg.pc_name = strdup("pc");
     e->cfg.frequency = 3600;
+    e->cfg.retention_age = FH_DEFAULT_RETENTION_AGE;
     e->cfg.dp_status = FH_STATUS_ENABLED;
     e->cfg.target_url = strdup(e->target);
     e->cfg.target_name = strdup("target");
     assert_int_equal(fh_config_list_add(&e->cfg.folders, &e->cfg.folder_count, e->src), 0);
     snprintf(e->root, sizeof(e->root), "%s/FileHistory/alice/pc", e->target);
+    {
+        char msg[256];
+        assert_int_equal(fh_target_provision(&e->cfg, msg, sizeof(msg)), 0);
+    }
     *state = e;
     return 0;
 }
@@ -80,7 +91,7 @@ static int teardown(void **state)
 
 static uint32_t run(struct env *e, struct fh_cycle_result *res)
 {
-    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1 };
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
     return fh_cycle_run(&e->cfg, e->confdir, &opt, res);
 }
 
@@ -182,7 +193,7 @@ static void test_dirty_paths(void **state)
 {
     struct env *e = *state;
     struct fh_cycle_result res;
-    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1 };
+    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1, .log_fd = -1 };
     char a[4400], b[4400], outside[4400], sub[4400], subfile[4500], dotdot[4500];
     char *dirty[5];
 
@@ -294,7 +305,7 @@ static void test_cancel(void **state)
 {
     struct env *e = *state;
     struct fh_cycle_result res;
-    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1 };
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
     volatile sig_atomic_t cancel = 1;
     char path[4400];
 
@@ -463,7 +474,7 @@ static void test_batch_crash_points(void **state)
     for (int step = FH_FLUSH_SYNCED; step <= FH_FLUSH_COMMITTED; step++)
     {
         struct flush_probe p = { .e = e, .crash_step = step, .crash_batch = 2 };
-        struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
+        struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
         struct fh_cycle_result res;
         long long expect = step == FH_FLUSH_COMMITTED ? 4 : 2, rows;
 
@@ -509,7 +520,7 @@ static void test_batch_cancel(void **state)
 {
     struct env *e = *state;
     struct flush_probe p = { .e = e, .cancel = 1, .walker = pthread_self() };
-    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1, .flush_hook = probe_hook, .flush_ctx = &p };
     struct fh_cycle_result res;
     char staging[4500], data[4500];
 
@@ -539,7 +550,7 @@ static void test_batch_duplicate_path(void **state)
 {
     struct env *e = *state;
     struct fh_cycle_result res;
-    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1 };
+    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1, .log_fd = -1 };
     char a[4400];
     char *dirty[3];
 
@@ -552,6 +563,294 @@ static void test_batch_duplicate_path(void **state)
     assert_int_equal(res.examined, 3);
     assert_int_equal(res.added, 1);
     assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM versions"), 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* The steps of fh_cycle_run, one by one (issue 12, item 12): what each
+ * leaves behind for the next. */
+
+static void steps_init(struct env *e, struct cycle *c, struct fh_cycle_options *opt, struct fh_cycle_result *res)
+{
+    cycle_init(c, &e->cfg, e->confdir, opt, res);
+    fh_state_load(e->confdir, &c->saved);
+}
+
+/* Step 1: the lock is held until cycle_free; a second cycle cannot take it. */
+static void test_step_lock(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
+    struct fh_cycle_result res;
+    struct cycle c;
+    int other;
+
+    steps_init(e, &c, &opt, &res);
+    assert_int_equal(step_lock(&c), 0);
+    assert_int_equal(lock_cycles(e->confdir, 0), -1);     /* held */
+    cycle_free(&c);
+    assert_true((other = lock_cycles(e->confdir, 0)) >= 0);
+    close(other);
+}
+
+/* Step 2: the target's fds, the mirrored configuration, the catalog;
+ * refused when the identity does not match (nothing made on that disk). */
+static void test_step_open_target(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
+    struct fh_cycle_result res;
+    struct cycle c;
+    char p[4600];
+    struct stat st;
+
+    steps_init(e, &c, &opt, &res);
+    assert_int_equal(step_open_target(&c, FH_TARGET_CYCLE), 0);
+    assert_true(c.tgt.root_fd >= 0 && c.tgt.data_fd >= 0 && c.tgt.staging_fd >= 0);
+    assert_non_null(c.cat);
+    snprintf(p, sizeof(p), "%s/Configuration/Config1.xml", e->root);
+    assert_int_equal(stat(p, &st), 0);
+    cycle_free(&c);
+
+    free(e->cfg.target_id);
+    e->cfg.target_id = strdup("ffffffffffffffffffffffffffffffff");
+    steps_init(e, &c, &opt, &res);
+    assert_int_equal(step_open_target(&c, FH_TARGET_CYCLE), -1);
+    assert_int_equal(c.abort_state, FH_STATE_TARGET_ABSENT);
+    assert_null(c.cat);
+    cycle_free(&c);
+}
+
+/* Steps 3 and 4: Staging/ emptied and pending rows cleared; then a cycle row,
+ * running, whose time follows the last cycle's. */
+static void test_step_recover_and_begin(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
+    struct fh_cycle_result res, first;
+    struct cycle c;
+    char staged[4600];
+    struct stat st;
+
+    assert_int_equal(run(e, &first), FH_STATE_NO_ERROR);
+    snprintf(staged, sizeof(staged), "%s/Staging/7.7", e->root);
+    put(staged, "left by a killed cycle");
+    steps_init(e, &c, &opt, &res);
+    assert_int_equal(step_lock(&c), 0);
+    assert_int_equal(step_open_target(&c, FH_TARGET_CYCLE), 0);
+    assert_int_equal(fh_catalog_add_pending(c.cat, "Data/C/nothing (2020_01_01 00_00_00 UTC)", 9), 0);
+    assert_int_equal(step_recover(&c), 0);
+    assert_int_equal(lstat(staged, &st), -1);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM pending"), 0);
+    assert_int_equal(step_begin(&c), 0);
+    assert_true(c.t > first.cycle_time);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM cycles WHERE state = 0"), 1);
+    cycle_free(&c);
+}
+
+/* Steps 5 and 7: the walk fills a batch (nothing is in Data/ yet); the final
+ * flush places it and writes the rows. */
+static void test_step_walk_and_flush(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
+    struct fh_cycle_result res;
+    struct cycle c;
+    char v[8192];
+    struct stat st;
+
+    make_files(e, 3);
+    steps_init(e, &c, &opt, &res);
+    assert_int_equal(step_lock(&c), 0);
+    assert_int_equal(step_open_target(&c, FH_TARGET_CYCLE), 0);
+    assert_int_equal(step_recover(&c), 0);
+    assert_int_equal(step_begin(&c), 0);
+    step_walk(&c);
+    assert_int_equal(res.examined, 3);
+    assert_int_equal(c.fill->count, 3);
+    version_path(e, "f0.txt", c.t, v, sizeof(v));
+    assert_int_equal(lstat(v, &st), -1);
+    assert_int_equal(step_final_flush(&c), 0);
+    assert_int_equal(res.added, 3);
+    assert_int_equal(lstat(v, &st), 0);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM versions"), 3);
+    step_end(&c);
+    assert_int_equal(res.state, FH_STATE_NO_ERROR);
+    cycle_free(&c);
+}
+
+/* Step 6: a file that was busy in the walk gets its second chance; one
+ * that is gone by then is nobody's loss. */
+static void test_step_retry_busy(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_options opt = { .full_scan = 0, .progress_fd = -1, .log_fd = -1 };
+    struct fh_cycle_result res;
+    struct cycle c;
+    char path[4400], gone[4400];
+
+    snprintf(path, sizeof(path), "%s/quiet-now.txt", e->src);
+    snprintf(gone, sizeof(gone), "%s/gone.txt", e->src);
+    put(path, "it rests now");
+    steps_init(e, &c, &opt, &res);
+    assert_int_equal(step_lock(&c), 0);
+    assert_int_equal(step_open_target(&c, FH_TARGET_CYCLE), 0);
+    assert_int_equal(step_recover(&c), 0);
+    assert_int_equal(step_begin(&c), 0);
+    step_walk(&c);                      /* no dirty paths: nothing */
+    remember_busy(&c, path);
+    remember_busy(&c, gone);
+    step_retry_busy(&c);
+    assert_int_equal(c.busy_count, 0);
+    assert_int_equal(c.fill->count, 1);
+    assert_int_equal(c.not_backed_up, 0);
+    assert_int_equal(step_final_flush(&c), 0);
+    step_end(&c);
+    assert_int_equal(res.added, 1);
+    cycle_free(&c);
+}
+
+/* Step 8: with an age policy, a version older than it goes unless it is its file's newest. */
+static void test_step_retention(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result r1, r2, r3;
+    char path[4400];
+
+    snprintf(path, sizeof(path), "%s/doc.txt", e->src);
+    put(path, "one");
+    assert_int_equal(run(e, &r1), FH_STATE_NO_ERROR);
+    put(path, "two!");
+    assert_int_equal(run(e, &r2), FH_STATE_NO_ERROR);
+    {
+        char db[4500];
+        sqlite3 *h;
+        snprintf(db, sizeof(db), "%s/Configuration/Catalog.sqlite", e->root);
+        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, "UPDATE versions SET version_time = version_time - 40 * 86400", NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(h);
+    }
+    e->cfg.retention_type = FH_RETENTION_AGE;
+    e->cfg.retention_age = 30;
+    assert_int_equal(run(e, &r3), FH_STATE_NO_ERROR);
+    assert_int_equal(count_rows(e, "SELECT COUNT(*) FROM versions"), 1);
+    {
+        char v[8192];
+        struct stat st;
+        version_path(e, "doc.txt", r1.cycle_time, v, sizeof(v));
+        assert_int_equal(lstat(v, &st), -1);
+        version_path(e, "doc.txt", r2.cycle_time, v, sizeof(v));
+        assert_int_equal(lstat(v, &st), 0);
+    }
+}
+
+/* Step 9: what is stored; out of memory stores nothing new. */
+static void test_step_end(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
+    struct fh_cycle_result res;
+    struct cycle c;
+    struct fh_state s;
+
+    steps_init(e, &c, &opt, &res);
+    assert_int_equal(step_lock(&c), 0);
+    assert_int_equal(step_open_target(&c, FH_TARGET_CYCLE), 0);
+    assert_int_equal(step_begin(&c), 0);
+    c.not_backed_up = 2;
+    step_end(&c);
+    assert_int_equal(res.state, FH_STATE_NO_ERROR);
+    assert_int_equal(res.not_backed_up, 2);
+    assert_int_equal(fh_state_load(e->confdir, &s), 0);
+    assert_int_equal(s.state, FH_STATE_NO_ERROR);
+    assert_int_equal(s.protected_until, c.t);
+    assert_int_equal(s.not_backed_up, 2);
+    assert_int_equal(count_rows(e, "SELECT state FROM cycles"), FH_CYCLE_DONE);
+    cycle_free(&c);
+
+    steps_init(e, &c, &opt, &res);
+    assert_int_equal(step_lock(&c), 0);
+    assert_int_equal(step_open_target(&c, FH_TARGET_CYCLE), 0);
+    assert_int_equal(step_begin(&c), 0);
+    stop_no_memory(&c, "/somewhere");
+    step_end(&c);
+    assert_int_equal(res.error, WB_ERROR_NOT_ENOUGH_MEMORY);
+    assert_int_equal(res.state, FH_STATE_NO_ERROR);     /* the stored state, not a target state */
+    assert_int_equal(fh_state_load(e->confdir, &s), 0);
+    assert_int_equal(s.not_backed_up, 2);               /* untouched */
+    assert_int_equal(count_rows(e, "SELECT state FROM cycles ORDER BY id DESC LIMIT 1"), FH_CYCLE_FAILED);
+    cycle_free(&c);
+}
+
+/* A target that vanishes under a cycle can raise SIGBUS (SQLite's memory
+ * map of the WAL index): the guard stores TARGET_ABSENT and ends the
+ * process with status 1, saying why. */
+static void test_sigbus_guard(void **state)
+{
+    struct env *e = *state;
+    int pipefd[2], status;
+    pid_t pid;
+    char buf[512] = "";
+    ssize_t n;
+
+    assert_int_equal(mkdir(e->confdir, 0700), 0);
+    assert_int_equal(pipe(pipefd), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (!pid)
+    {
+        struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = pipefd[1] };
+        struct fh_cycle_result res;
+        struct sigaction old;
+        struct cycle c;
+        cycle_init(&c, &e->cfg, e->confdir, &opt, &res);
+        c.saved.protected_until = 1234;
+        signal(SIGBUS, SIG_DFL);   /* cmocka catches it otherwise */
+        if (!guard_vanishing_target(&c, &old)) _exit(50);
+        raise(SIGBUS);
+        _exit(51);
+    }
+    close(pipefd[1]);
+    n = read(pipefd[0], buf, sizeof(buf) - 1);
+    close(pipefd[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "TARGET_ABSENT (0x15)"));
+    {
+        struct fh_state st;
+        assert_int_equal(fh_state_load(e->confdir, &st), 0);
+        assert_int_equal(st.state, FH_STATE_TARGET_ABSENT);
+        assert_int_equal(st.protected_until, 1234);
+    }
+}
+
+/* A named stream the backup stream cannot carry (a ':' in its name) is
+ * counted and logged: the file's version exists, but not all of it. */
+static void test_dropped_named_stream_counted(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
+    struct fh_cycle_result res;
+    char path[4400];
+    int logp[2];
+    char buf[1024] = "";
+
+    snprintf(path, sizeof(path), "%s/streams.txt", e->src);
+    put(path, "data");
+    if (setxattr(path, "user.DosStream.good:$DATA", "fine", 5, 0)) { skip(); return; }
+    assert_int_equal(setxattr(path, "user.DosStream.bad:name:$DATA", "lost", 5, 0), 0);
+    assert_int_equal(pipe(logp), 0);
+    opt.log_fd = logp[1];
+    assert_int_equal(fh_cycle_run(&e->cfg, e->confdir, &opt, &res), FH_STATE_NO_ERROR);
+    close(logp[1]);
+    assert_true(read(logp[0], buf, sizeof(buf) - 1) > 0);
+    close(logp[0]);
+    assert_int_equal(res.added, 1);
+    assert_int_equal(res.not_backed_up, 1);
+    assert_non_null(strstr(buf, "streams.txt"));
+    assert_non_null(strstr(buf, "named stream"));
 }
 
 int main(void)
@@ -569,6 +868,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_crash_points, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_duplicate_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_open_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_recover_and_begin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_walk_and_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_retry_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigbus_guard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_named_stream_counted, setup, teardown),
     };
     /* versions carry xattrs: use the real disk rather than a tmpfs /tmp unless told otherwise */
     if (access("/var/tmp", W_OK) == 0) setenv("TMPDIR", "/var/tmp", 0);

@@ -2,7 +2,8 @@
  * fhsvcctl: client side of the File History service protocol
  *
  * Finds the service through its endpoint file, connects over loopback TCP,
- * authenticates with the secret from that file, and exchanges one-line
+ * proves it knows the secret from that file (and has the service prove it
+ * first, protocol section 2), and exchanges one-line
  * requests and replies (docs/fh-protocol.md).  Under Wine the endpoint file
  * is a Unix path taken from the Unix environment, which Wine hands to
  * Windows programs unchanged; starting the service means running a Unix
@@ -284,35 +285,129 @@ static SOCKET connect_loopback(unsigned short port)
     return sock;
 }
 
-/* One attempt: endpoint file → connect → HELLO.  Returns FH_E_SERVICE_NOT_ACTIVE
- * when there is nobody to talk to (the caller may then start the service). */
+/* Lowercase hex of HMAC-SHA-256(secret, role ' ' client_nonce ' ' server_nonce):
+ * a proof of the handshake (protocol section 2), through bcrypt as any
+ * Windows program would make one. */
+static BOOL handshake_proof(const char *secret, char role, const char *client_nonce,
+                            const char *server_nonce, char hex[FH_PROOF_CHARS + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    BCRYPT_ALG_HANDLE alg = NULL;
+    BCRYPT_HASH_HANDLE hash = NULL;
+    UCHAR mac[FH_PROOF_CHARS / 2];
+    char message[2 + 2 * (FH_NONCE_CHARS + 1)];
+    BOOL ok = FALSE;
+    int i;
+
+    snprintf(message, sizeof(message), "%c %s %s", role, client_nonce, server_nonce);
+    if (!BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA256_ALGORITHM, NULL, BCRYPT_ALG_HANDLE_HMAC_FLAG) &&
+        !BCryptCreateHash(alg, &hash, NULL, 0, (UCHAR *)secret, (ULONG)strlen(secret), 0) &&
+        !BCryptHashData(hash, (UCHAR *)message, (ULONG)strlen(message), 0) &&
+        !BCryptFinishHash(hash, mac, sizeof(mac), 0))
+    {
+        for (i = 0; i < (int)sizeof(mac); i++)
+        {
+            hex[2 * i] = digits[mac[i] >> 4];
+            hex[2 * i + 1] = digits[mac[i] & 15];
+        }
+        hex[FH_PROOF_CHARS] = 0;
+        ok = TRUE;
+    }
+    if (hash) BCryptDestroyHash(hash);
+    if (alg) BCryptCloseAlgorithmProvider(alg, 0);
+    SecureZeroMemory(message, sizeof(message));
+    return ok;
+}
+
+static BOOL is_lower_hex(const char *text, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++)
+        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f'))) return FALSE;
+    return !text[len];
+}
+
+/* Proofs compared in time that does not depend on where they differ. */
+static BOOL proofs_equal(const char *a, const char *b)
+{
+    unsigned char diff = 0;
+    int i;
+    for (i = 0; i < FH_PROOF_CHARS; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+    return !diff;
+}
+
+/* One attempt: endpoint file → connect → handshake (HELLO <client nonce> 2,
+ * CHALLENGE <server nonce> <service's proof>, PROOF <ours>).  The secret never
+ * crosses the connection, and the service proves it knows it first: whoever
+ * else holds the port of a service that died is taken for no service at
+ * all.  Returns FH_E_SERVICE_NOT_ACTIVE when there is nobody to talk to (the
+ * caller may then start the service). */
 static HRESULT try_connect(struct fh_conn *conn)
 {
+    static const char digits[] = "0123456789abcdef";
     unsigned short port;
-    char secret[33], hello[64];
-    const char *text;
+    char secret[33], line[FH_LINE_MAX], client_nonce[FH_NONCE_CHARS + 1], mine[FH_PROOF_CHARS + 1];
+    const char *server_nonce, *proof, *text;
+    UCHAR random[FH_NONCE_CHARS / 2];
     BOOL is_err;
     HRESULT hr;
+    int i;
 
     if (!read_endpoint(&port, secret)) return FH_E_SERVICE_NOT_ACTIVE;
+    if (BCryptGenRandom(NULL, random, sizeof(random), BCRYPT_USE_SYSTEM_PREFERRED_RNG))
+    {
+        SecureZeroMemory(secret, sizeof(secret));
+        return E_FAIL;
+    }
+    for (i = 0; i < (int)sizeof(random); i++)
+    {
+        client_nonce[2 * i] = digits[random[i] >> 4];
+        client_nonce[2 * i + 1] = digits[random[i] & 15];
+    }
+    client_nonce[FH_NONCE_CHARS] = 0;
     conn->sock = connect_loopback(port);
-    if (conn->sock == INVALID_SOCKET) return FH_E_SERVICE_NOT_ACTIVE;
+    if (conn->sock == INVALID_SOCKET)
+    {
+        SecureZeroMemory(secret, sizeof(secret));
+        return FH_E_SERVICE_NOT_ACTIVE;
+    }
     conn->pending = 0;
     conn->broken = FALSE;
 
-    snprintf(hello, sizeof(hello), "HELLO %s 1\n", secret);
+    snprintf(line, sizeof(line), "HELLO %s 2\n", client_nonce);
+    /* "CHALLENGE <32 hex> <64 hex>" */
+    server_nonce = conn->buf + 10;
+    proof = server_nonce + FH_NONCE_CHARS + 1;
+    if (!send_all(conn->sock, line, strlen(line)) || !read_line(conn) ||
+        strlen(conn->buf) != 10 + FH_NONCE_CHARS + 1 + FH_PROOF_CHARS || strncmp(conn->buf, "CHALLENGE ", 10) ||
+        conn->buf[10 + FH_NONCE_CHARS] != ' ' || !is_lower_hex(proof, FH_PROOF_CHARS))
+        hr = FH_E_SERVICE_NOT_ACTIVE;
+    else
+    {
+        conn->buf[10 + FH_NONCE_CHARS] = 0;
+        if (!is_lower_hex(server_nonce, FH_NONCE_CHARS) ||
+            !handshake_proof(secret, 'S', client_nonce, server_nonce, mine) || !proofs_equal(proof, mine))
+            hr = FH_E_SERVICE_NOT_ACTIVE;   /* not our service: it does not know the secret */
+        else if (!handshake_proof(secret, 'C', client_nonce, server_nonce, mine))
+            hr = E_FAIL;
+        else
+        {
+            snprintf(line, sizeof(line), "PROOF %s\n", mine);
+            if (!send_all(conn->sock, line, strlen(line)) || !read_line(conn))
+                hr = FH_E_CONNECTION_LOST;
+            else if (!parse_reply(conn->buf, &hr, &is_err, &text))
+                hr = FH_E_BAD_REPLY;
+            else if (!is_err && hr != S_OK)
+                hr = FH_E_BAD_REPLY;       /* the handshake succeeds only with OK 00000000 */
+        }
+    }
     SecureZeroMemory(secret, sizeof(secret));
-    if (!send_all(conn->sock, hello, strlen(hello)) || !read_line(conn))
-        hr = FH_E_CONNECTION_LOST;
-    else if (!parse_reply(conn->buf, &hr, &is_err, &text))
-        hr = FH_E_BAD_REPLY;
-    else if (!is_err && hr != S_OK)
-        hr = FH_E_BAD_REPLY;       /* HELLO succeeds only with OK 00000000 */
-    SecureZeroMemory(hello, sizeof(hello));
+    SecureZeroMemory(mine, sizeof(mine));
+    SecureZeroMemory(line, sizeof(line));
 
     if (FAILED(hr))
     {
-        TRACE("HELLO failed: %08lx\n", hr);
+        TRACE("handshake failed: %08lx\n", hr);
         closesocket(conn->sock);
         conn->sock = INVALID_SOCKET;
     }

@@ -9,9 +9,13 @@
 
 #include <winsock2.h>
 #include <windows.h>
+#include <bcrypt.h>
 
 /* Longest line either side may send, '\n' included (protocol section 3). */
 #define FH_LINE_MAX 256
+/* The handshake's nonces and proofs, in lowercase hex (protocol section 2). */
+#define FH_NONCE_CHARS 32
+#define FH_PROOF_CHARS 64
 /* Longest string either side passes, in bytes of UTF-8 (protocol section 7.1). */
 #define FH_STRING_BYTES_MAX 4096
 

@@ -4,9 +4,14 @@
  * control protocol and the service.
  *
  * Layering: fh_names.c and fh_config.c are pure (strings and files only);
- * fh_catalog.c owns every SQL statement; fh_cycle.c is the only file that
- * copies file data (through wb_copy_path); fh_journal.c, fh_proto.c and
- * fh_daemon.c are the OS-facing service parts; main.c is the CLI.
+ * fh_util.c resolves paths below directory fds without following symbolic
+ * links; fh_target.c opens and checks a target (identity, layout, catalog
+ * files) through those; fh_catalog.c owns every SQL statement; fh_copy.c is
+ * the only file that copies file data (a verified copy through the POSIX
+ * source and sink of libwinbackup); fh_cycle.c runs cycles, cleanup and
+ * restore; fh_progress.c holds the progress a cycle shows; fh_journal.c and
+ * fh_proto.c are the OS-facing service parts; tools/filehistory holds the
+ * faces (main.c the CLI, fh_daemon.c the service).
  *
  * Values of the FH_* / FHSVC_* / FHCFG_* constants are Microsoft's
  * (fherrors.h, fhcfg.h), see /work/shared/reference/file-history.md.
@@ -24,6 +29,7 @@
 #define FH_STATE_NOT_TRACKED            0x00u
 #define FH_STATE_OFF                    0x01u
 #define FH_STATE_MIGRATING              0x04u
+#define FH_STATE_TARGET_FS_LIMITATION   0x0Du
 #define FH_STATE_TARGET_ACCESS_DENIED   0x0Eu
 #define FH_STATE_TARGET_FULL            0x11u
 #define FH_STATE_TARGET_ABSENT          0x15u
@@ -109,10 +115,19 @@ int fh_parse_version_name(const char *vname, char **base, time_t *t);
 /* An absolute, normalized POSIX path ("/" separated, no "", "." or ".."
  * components, no trailing slash, no control characters) other than "/". */
 int fh_path_is_valid(const char *path);
+/* The same, but control characters allowed: any path a file can have
+ * (what the catalog keys on; such names are stored under Data/$OF/). */
+int fh_path_is_normalized(const char *path);
+/* Can the version of path made at any time be stored as Data/C/<path>
+ * (no control character, the version name fits NAME_MAX)? */
+int fh_path_fits_data(const char *path);
 /* "Data/C/<path without leading slash, dir part>/<vname>" for an absolute
  * path; NULL when the path is not valid. Caller frees. */
 char *fh_data_relpath(const char *path, time_t t);
-/* "Data/$OF/<file_id>/<vname>" */
+/* "Data/$OF/<file_id>/<vname>", the name made safe for any target file
+ * system (control characters and \\ : * ? " < > | as '_', cut to fit
+ * NAME_MAX with its extension kept).  NULL: not normalized, or no memory
+ * (errno ENOMEM). */
 char *fh_overflow_relpath(const char *path, long long file_id, time_t t);
 /* Length of the Windows form ("Z:" + the POSIX path, '/' read as '\') of
  * root + "/" + relpath, without the NUL. */
@@ -144,6 +159,7 @@ struct fh_config
     char *target_name;
     char *target_url;                   /* absolute POSIX directory (no trailing '/'), or NULL */
     int target_drive_type;              /* FH_DRIVE_*: TargetDriveType, measured when saved */
+    char *target_id;                    /* identity written on the target (TargetId), or NULL */
     unsigned long long generation;      /* bumped on every save; picks the newer of Config1/2 */
 };
 
@@ -219,6 +235,41 @@ int fh_winreg_load(const char *config_dir, struct fh_winreg *out, int *upgraded)
 /* "<listed> <FILETIME as 16 hex digits, or -> <config_dir>": the text of
  * the CFG_REGISTRY reply (malloc'ed). */
 char *fh_winreg_text(const struct fh_winreg *reg, const char *config_dir);
+
+/* ------------------------------------------------------------------ */
+/* fh_target.c: a target, opened as directory fds                      */
+
+struct fh_target
+{
+    int target_fd;          /* the configured directory */
+    int root_fd;            /* FileHistory/<user>/<pc> */
+    int conf_fd;            /* Configuration/ */
+    int data_fd;            /* Data/ (-1 unless opened for a cycle) */
+    int staging_fd;         /* Staging/ (-1 unless opened for a cycle) */
+    char *root;             /* the root's path: messages, and SQLite */
+    char *catalog;          /* Configuration/Catalog.sqlite */
+};
+
+#define FH_TARGET_CYCLE     0x1     /* check the identity, make Data/ and Staging/ */
+#define FH_TARGET_NO_MEMORY 0xFFFFFFFFu /* fh_target_open: out of memory, nothing known of the target */
+#define FH_TARGET_ID_FILE   "TargetId"
+#define FH_TARGET_ID_LEN    32      /* hex characters */
+
+/* Open cfg's target: FH_STATE_NO_ERROR, or the state it is in (message in msg). */
+uint32_t fh_target_open(const struct fh_config *cfg, unsigned int flags, struct fh_target *t,
+                        char *msg, size_t msgsize);
+void fh_target_close(struct fh_target *t);
+/* Make FileHistory/<user>/<pc>/Configuration on cfg's target and give it an
+ * identity (kept when it has one); sets cfg->target_id.  0 or -1 + msg. */
+int fh_target_provision(struct fh_config *cfg, char *msg, size_t msgsize);
+/* Write cfg to Configuration/Config{1,2}.xml of an open target unless the
+ * newest copy there has its generation already.  0 or -1/errno. */
+int fh_target_mirror_config(const struct fh_target *t, const struct fh_config *cfg);
+/* Keep Configuration/Reserve at its size where there is room (0), and give
+ * its space back for a catalog write that found the target full (1: there
+ * was some to give). */
+int fh_target_keep_reserve(const struct fh_target *t);
+int fh_target_release_reserve(const struct fh_target *t);
 
 /* ------------------------------------------------------------------ */
 /* fh_cfgmgr.c: IFhConfigMgr / IFhReassociation as engine code          */
@@ -300,10 +351,14 @@ struct fh_version
 #define FH_CYCLE_FAILED      2
 #define FH_CYCLE_INTERRUPTED 3
 
+/* 0, or -1 with *cat NULL (no memory) or a handle that only answers
+ * fh_catalog_error* and fh_catalog_errmsg (close it). */
 int fh_catalog_open(const char *path, struct fh_catalog **cat);
 void fh_catalog_close(struct fh_catalog *cat);
 const char *fh_catalog_errmsg(struct fh_catalog *cat);
-/* The FH_STATE_* that the last error means for the target (full, gone, denied). */
+/* The last error as a Win32 code (SQLite's errno through the one errno
+ * mapping), and the FH_STATE_* it means for the target (full, gone, denied). */
+uint32_t fh_catalog_error(struct fh_catalog *cat);
 uint32_t fh_catalog_error_state(struct fh_catalog *cat);
 /* The file's id, created when create is set; 0 with *id = 0 when absent. */
 int fh_catalog_file_id(struct fh_catalog *cat, const char *path, int create, long long *id);
@@ -322,6 +377,8 @@ int fh_catalog_end_cycle(struct fh_catalog *cat, long long cycle_id, int state, 
                          long long added, uint32_t status);
 /* Announce that `stored` is about to appear (before its rename into place). */
 int fh_catalog_add_pending(struct fh_catalog *cat, const char *stored, long long cycle_id);
+/* The announced file will not appear after all (it was removed). */
+int fh_catalog_delete_pending(struct fh_catalog *cat, const char *stored);
 /* Group the calls between them into one transaction (BEGIN IMMEDIATE /
  * COMMIT); rollback keeps the error message and does nothing outside one. */
 int fh_catalog_begin(struct fh_catalog *cat);
@@ -351,8 +408,27 @@ int fh_catalog_last_cycle(struct fh_catalog *cat, long long *id, int *state, int
 /* fh_util.c: file helpers                                             */
 
 int fh_write_all(int fd, const void *buf, size_t len);
-/* Write data to path atomically (tmp in the same dir, fsync, rename, fsync dir). 0 or -1/errno. */
+/* Write data to path atomically (a random O_EXCL temporary name in the same
+ * dir, fsync, rename, fsync dir). 0 or -1/errno. */
 int fh_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* The same for name in dirfd. */
+int fh_write_beneath_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+/* Open relpath below dirfd without following any symbolic link (ELOOP) or
+ * leaving dirfd; relpath has no "", ".", ".." component (EINVAL). */
+int fh_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode);
+/* The same for a regular file only: anything else (a device node, a FIFO)
+ * is ENXIO and never opened (its driver's open() could act: a watchdog, a
+ * tape).  With O_CREAT, a new file is made with O_EXCL. */
+int fh_open_regular_beneath(int dirfd, const char *relpath, int flags, mode_t mode);
+/* mkdir -p of relpath below dirfd, never through a symbolic link; an
+ * O_RDONLY | O_DIRECTORY fd of the last directory, or -1/errno. */
+int fh_mkdirs_beneath(int dirfd, const char *relpath, mode_t mode);
+/* Unlink relpath below dirfd (its directories resolved as above). */
+int fh_unlink_beneath(int dirfd, const char *relpath);
+/* 2 * bytes random lowercase hex characters and a NUL. */
+int fh_random_hex(char *out, size_t bytes);
+/* One line "<time> filehistory[pid]: message" on fd (nothing when fd < 0). */
+void fh_log(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* mkdir -p; 0 or -1/errno */
 int fh_mkdir_p(const char *path, mode_t mode);
 int fh_fsync_dir(const char *dir);
@@ -366,9 +442,87 @@ struct fh_state
 {
     uint32_t state;         /* FH_STATE_* without FH_STATE_RUNNING */
     time_t protected_until; /* 0 = never */
+    long long not_backed_up;/* files the last cycle could not back up */
 };
 int fh_state_load(const char *config_dir, struct fh_state *st);
 int fh_state_save(const char *config_dir, const struct fh_state *st);
+
+/* ------------------------------------------------------------------ */
+/* fh_progress.c: what a running cycle has done, shared with its viewers */
+
+/* Written by one cycle (its walk and its scan thread), read by anyone:
+ * the CLI drawing it, the service answering PROGRESS (the service keeps
+ * it in memory shared with the cycle's process).  Every counter is read
+ * and written whole (atomically); `current` is guarded by `seq` (odd while
+ * it changes). */
+struct fh_progress
+{
+    int64_t started_ms;         /* CLOCK_REALTIME, ms; 0: no cycle */
+    int64_t files_total;        /* regular files the scan found; -1 while it counts */
+    int64_t bytes_total;        /* their size; -1 while it counts */
+    int64_t files_done;         /* files examined (copied, unchanged or given up) */
+    int64_t bytes_done;         /* their size */
+    int64_t versions;           /* versions committed */
+    int64_t bytes_copied;       /* data copied this cycle */
+    int64_t not_backed_up;      /* files that could not be backed up */
+    uint32_t seq;
+    char current[1024];         /* the file being examined */
+};
+
+struct fh_progress_view         /* a consistent copy of the above */
+{
+    int64_t elapsed_ms, files_total, bytes_total, files_done, bytes_done, versions, bytes_copied, not_backed_up;
+    double rate;                /* bytes_done per second */
+    int64_t eta_seconds;        /* -1: unknown */
+    char current[1024];
+};
+
+void fh_progress_start(struct fh_progress *p);
+void fh_progress_set_current(struct fh_progress *p, const char *path);
+void fh_progress_add(int64_t *counter, int64_t n);
+void fh_progress_set(int64_t *counter, int64_t v);
+void fh_progress_read(const struct fh_progress *p, struct fh_progress_view *v);
+/* "N/M files, X/Y, R/s, ETA H:MM:SS, current" fitted to width columns. */
+void fh_progress_format(const struct fh_progress_view *v, int width, char *buf, size_t size);
+/* "123.4 MiB" */
+void fh_format_bytes(double bytes, char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* fh_copy.c: one verified copy of a file                               */
+
+enum fh_copy_status
+{
+    FH_COPY_DONE,           /* the copy holds a state the file had: out->st */
+    FH_COPY_GONE,           /* the file vanished or is no longer a regular file */
+    FH_COPY_BUSY,           /* it changed during every attempt: try again later */
+    FH_COPY_SOURCE_ERROR,   /* it cannot be read (out->error) */
+    FH_COPY_TARGET_ERROR,   /* the copy cannot be written (out->error) */
+    FH_COPY_NO_MEMORY,
+};
+
+struct fh_copy_outcome
+{
+    enum fh_copy_status status;
+    uint32_t error;             /* Win32 code of the failure */
+    struct stat st;             /* the file's state the copy holds */
+    int unverified;             /* a clone whose timestamps cannot prove that state (see fh_copy.c) */
+    int cloned;                 /* the data came from a reflink clone */
+    int attempts;
+    int64_t bytes;              /* data bytes copied */
+    unsigned int dropped;       /* named streams and EAs the source left out */
+};
+
+/* Copy the file at path (never following a final symlink) into a new file
+ * `name` made in dir_fd, with its Windows metadata and without syncing it.
+ * progress (may be NULL) sees the data bytes as they are copied. */
+void fh_copy_version(const char *path, int dir_fd, const char *name, struct fh_progress *progress,
+                     struct fh_copy_outcome *out);
+/* Restore: the regular file open at src_fd onto name in dest_dir_fd, through
+ * a temporary file renamed over name once complete and synced; a symbolic
+ * link is never created.  Win32 code. */
+uint32_t fh_copy_restore(int src_fd, int dest_dir_fd, const char *name);
+/* Tests only: 0 turns reflink clones off. */
+extern int fh_copy_clone_enabled;
 
 /* ------------------------------------------------------------------ */
 /* fh_cycle.c                                                          */
@@ -380,6 +534,8 @@ struct fh_cycle_options
     size_t dirty_count;
     volatile sig_atomic_t *cancel;  /* set asynchronously to stop between files */
     int progress_fd;                /* -1, or a terminal to draw progress on */
+    int log_fd;                     /* -1, or where to log each file not backed up */
+    struct fh_progress *progress;   /* NULL, or where to publish progress */
     /* Tests only (NULL otherwise): called after each step of a batch flush
      * (FH_FLUSH_*); a non-zero return abandons the cycle right there, as a
      * kill -9 would (nothing cleaned up, the cycle stays "running"). */
@@ -396,10 +552,13 @@ struct fh_cycle_options
 
 struct fh_cycle_result
 {
-    uint32_t state;                 /* FH_STATE_* */
+    uint32_t state;                 /* FH_STATE_*: what the cycle says about the target */
+    uint32_t error;                 /* Win32 code when the cycle failed for a reason that is
+                                       not the target's (ERROR_NOT_ENOUGH_MEMORY), else 0 */
     time_t cycle_time;
     long long examined;             /* files stat'ed */
     long long added;                /* versions created */
+    long long not_backed_up;        /* files that could not be backed up (each one logged) */
     long long cycle_id;
     char message[256];
 };
@@ -415,7 +574,9 @@ long long fh_cleanup(const struct fh_config *cfg, unsigned long long days, char 
 /* Restore path as of `at` to dest (NULL: the original path). 0 or -1 + msg. */
 int fh_restore(const struct fh_config *cfg, const char *path, time_t at, const char *dest_dir,
                char *msg, size_t msgsize);
-/* Map an errno from the target to an FH_STATE_*. */
+/* The one mapping from a failure to the state of the target: a Win32 code
+ * (libwinbackup's, or wb_win32_error_from_errno's) to an FH_STATE_*. */
+uint32_t fh_state_from_error(uint32_t win32);
 uint32_t fh_state_from_errno(int error);
 
 /* ------------------------------------------------------------------ */
@@ -440,7 +601,12 @@ void fh_strv_free(char **v, size_t n);
 /* fh_proto.c: the control protocol of docs/fh-protocol.md            */
 
 #define FH_PROTO_MAX_LINE 256
+#define FH_HELLO_TIMEOUT_MS 3000    /* a connection that has not said HELLO by then is closed */
+#define FH_CLIENT_TIMEOUT_S 60      /* the CLI gives up on a service silent for that long */
 char *fh_endpoint_path(void);
+/* The service's log when it runs detached: $XDG_STATE_HOME/filehistory/filehistory.log,
+ * default ~/.local/state/filehistory/filehistory.log. Caller frees. */
+char *fh_log_path(void);
 /* Connect and authenticate; returns the socket or -1 (errno set; ECONNREFUSED/ENOENT = no service). */
 int fh_client_connect(void);
 /* Send one request line (without \n) and read the reply: 0 with *hr and
@@ -448,6 +614,8 @@ int fh_client_connect(void);
 int fh_client_request(int sock, const char *request, uint32_t *hr, char *text, size_t textsize);
 /* Read one line from a blocking socket (strips \r\n). 1 line, 0 EOF, -1 error/too long. */
 int fh_read_line(int fd, char *buf, size_t size);
+/* The uid owning the other end of a loopback TCP connection: 0 or -1. */
+int fh_peer_uid(int sock, uid_t *uid);
 /* Is this socket's peer (a loopback TCP connection) owned by uid? */
 int fh_peer_uid_matches(int sock, uid_t uid);
 

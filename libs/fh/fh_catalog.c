@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
+#include "winbackup/winbackup.h"
 #include "fh.h"
 
 /* The statements a cycle runs once per file, prepared once per catalog:
@@ -43,6 +44,11 @@ struct fh_catalog
 {
     sqlite3 *db;
     sqlite3_stmt *cached[STMT_COUNT];
+    /* the failure a rollback ended (ROLLBACK itself succeeds and would
+     * clear it): what fh_catalog_error and fh_catalog_errmsg report until
+     * the next transaction begins */
+    int failed_code, failed_errno;
+    char failed_msg[200];
 };
 
 static const char schema_sql[] =
@@ -67,6 +73,7 @@ int fh_catalog_open(const char *path, struct fh_catalog **out)
 
     *out = NULL;
     if (!(cat = calloc(1, sizeof(*cat)))) return -1;
+    /* on failure the handle stays open for fh_catalog_error; the caller closes it */
     if (sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
         goto fail;
@@ -78,8 +85,7 @@ int fh_catalog_open(const char *path, struct fh_catalog **out)
     *out = cat;
     return 0;
 fail:
-    sqlite3_close(cat->db);
-    free(cat);
+    *out = cat;
     return -1;
 }
 
@@ -93,17 +99,33 @@ void fh_catalog_close(struct fh_catalog *cat)
 
 const char *fh_catalog_errmsg(struct fh_catalog *cat)
 {
+    if (cat && cat->failed_code) return cat->failed_msg;
     return cat ? sqlite3_errmsg(cat->db) : "cannot open the catalog";
+}
+
+uint32_t fh_catalog_error(struct fh_catalog *cat)
+{
+    int sys;
+    if (!cat) return WB_ERROR_NOT_ENOUGH_MEMORY;   /* fh_catalog_open fails without a handle only then */
+    switch ((cat->failed_code ? cat->failed_code : sqlite3_errcode(cat->db)) & 0xff)
+    {
+    case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return WB_OK;
+    case SQLITE_NOMEM: return WB_ERROR_NOT_ENOUGH_MEMORY;
+    case SQLITE_FULL: return WB_ERROR_DISK_FULL;
+    case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_AUTH: case SQLITE_BUSY: case SQLITE_LOCKED:
+        return WB_ERROR_ACCESS_DENIED;
+    case SQLITE_CORRUPT: case SQLITE_NOTADB: case SQLITE_FORMAT: case SQLITE_SCHEMA: return WB_ERROR_INVALID_DATA;
+    case SQLITE_CANTOPEN: case SQLITE_IOERR:
+        /* what the file system said, through the one errno mapping */
+        sys = cat->failed_code ? cat->failed_errno : sqlite3_system_errno(cat->db);
+        return sys ? wb_win32_error_from_errno(sys) : WB_ERROR_IO_DEVICE;
+    default: return WB_ERROR_IO_DEVICE;
+    }
 }
 
 uint32_t fh_catalog_error_state(struct fh_catalog *cat)
 {
-    switch (cat ? sqlite3_errcode(cat->db) : SQLITE_CANTOPEN)
-    {
-    case SQLITE_FULL: return FH_STATE_TARGET_FULL;
-    case SQLITE_IOERR: case SQLITE_NOTADB: case SQLITE_CORRUPT: return FH_STATE_TARGET_ABSENT;
-    default: return FH_STATE_TARGET_ACCESS_DENIED;
-    }
+    return fh_state_from_error(fh_catalog_error(cat));
 }
 
 static sqlite3_stmt *prepare(struct fh_catalog *cat, const char *sql)
@@ -131,6 +153,7 @@ static int exec(struct fh_catalog *cat, const char *sql)
 
 int fh_catalog_begin(struct fh_catalog *cat)
 {
+    cat->failed_code = 0;
     return exec(cat, "BEGIN IMMEDIATE");
 }
 
@@ -141,7 +164,13 @@ int fh_catalog_commit(struct fh_catalog *cat)
 
 void fh_catalog_rollback(struct fh_catalog *cat)
 {
-    /* keeps the error of the failed statement for fh_catalog_errmsg */
+    /* keeps the error of the failed statement for fh_catalog_error and _errmsg */
+    if (!cat->failed_code && sqlite3_errcode(cat->db) != SQLITE_OK)
+    {
+        cat->failed_code = sqlite3_extended_errcode(cat->db);
+        cat->failed_errno = sqlite3_system_errno(cat->db);
+        snprintf(cat->failed_msg, sizeof(cat->failed_msg), "%s", sqlite3_errmsg(cat->db));
+    }
     if (!sqlite3_get_autocommit(cat->db)) exec(cat, "ROLLBACK");
 }
 
@@ -151,7 +180,7 @@ int fh_catalog_file_id(struct fh_catalog *cat, const char *path, int create, lon
     int rc;
 
     *id = 0;
-    if (!fh_path_is_valid(path)) return -1;
+    if (!fh_path_is_normalized(path)) return -1;
     if (!(st = cached(cat, STMT_FILE_ID, "SELECT id FROM files WHERE path = ?1"))) return -1;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -329,7 +358,7 @@ int fh_catalog_add_pending(struct fh_catalog *cat, const char *stored, long long
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int delete_pending(struct fh_catalog *cat, const char *stored)
+int fh_catalog_delete_pending(struct fh_catalog *cat, const char *stored)
 {
     sqlite3_stmt *st = cached(cat, STMT_DELETE_PENDING, "DELETE FROM pending WHERE stored = ?1");
     int rc;
@@ -359,7 +388,7 @@ int fh_catalog_add_version(struct fh_catalog *cat, long long file_id, long long 
     sqlite3_bind_int64(st, 8, (sqlite3_int64)s->st_ino);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE && !delete_pending(cat, stored) ? 0 : -1;
+    return rc == SQLITE_DONE && !fh_catalog_delete_pending(cat, stored) ? 0 : -1;
 }
 
 int fh_catalog_recover(struct fh_catalog *cat, fh_pending_cb cb, void *ctx)
@@ -383,47 +412,75 @@ int fh_catalog_recover(struct fh_catalog *cat, fh_pending_cb cb, void *ctx)
                 " UPDATE cycles SET state = 3, end_time = strftime('%s','now') WHERE state = 0; COMMIT");
 }
 
+#define EXPIRE_CHUNK 256
+
 long long fh_catalog_expire(struct fh_catalog *cat, time_t cutoff, fh_pending_cb cb, void *ctx)
 {
     sqlite3_stmt *sel, *del;
-    long long removed = 0;
-    int rc;
+    long long removed = 0, ids[EXPIRE_CHUNK];
+    char *stored[EXPIRE_CHUNK];
+    int n, rc, ok;
 
     /* a version is expendable when older than cutoff and a newer version of its file exists */
     if (!(sel = prepare(cat, "SELECT v.id, v.stored FROM versions v WHERE v.version_time < ?1 AND EXISTS"
                         " (SELECT 1 FROM versions n WHERE n.file_id = v.file_id AND"
                         "  (n.version_time > v.version_time OR (n.version_time = v.version_time AND n.id > v.id)))"
-                        " ORDER BY v.id LIMIT 1")))
+                        " ORDER BY v.id LIMIT 256")))
         return -1;
     if (!(del = prepare(cat, "DELETE FROM versions WHERE id = ?1"))) { sqlite3_finalize(sel); return -1; }
+    /* a chunk at a time: rows -> pending in one transaction, then the files,
+     * then their pending entries in one more; few WAL pages per version,
+     * which matters most on a full target, where cleanup is the way out */
     for (;;)
     {
-        long long id;
-        char *stored;
-
+        n = 0;
         sqlite3_reset(sel);
         sqlite3_bind_int64(sel, 1, (sqlite3_int64)cutoff);
-        rc = sqlite3_step(sel);
-        if (rc == SQLITE_DONE) break;
-        if (rc != SQLITE_ROW) { removed = -1; break; }
-        id = sqlite3_column_int64(sel, 0);
-        stored = strdup((const char *)sqlite3_column_text(sel, 1));
+        while (n < EXPIRE_CHUNK && (rc = sqlite3_step(sel)) == SQLITE_ROW)
+        {
+            ids[n] = sqlite3_column_int64(sel, 0);
+            if (!(stored[n] = strdup((const char *)sqlite3_column_text(sel, 1)))) { rc = SQLITE_NOMEM; break; }
+            n++;
+        }
         sqlite3_reset(sel);
-        if (!stored) { removed = -1; break; }
-        /* row -> pending in one transaction, then the file, then the pending entry */
-        if (exec(cat, "BEGIN IMMEDIATE") || fh_catalog_add_pending(cat, stored, 0))
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         {
-            exec(cat, "ROLLBACK"); free(stored); removed = -1; break;
+            for (int i = 0; i < n; i++) free(stored[i]);
+            removed = -1;
+            break;
         }
-        sqlite3_reset(del);
-        sqlite3_bind_int64(del, 1, id);
-        if (sqlite3_step(del) != SQLITE_DONE || exec(cat, "COMMIT"))
+        if (!n) break;
+        ok = !fh_catalog_begin(cat);
+        for (int i = 0; ok && i < n; i++)
         {
-            exec(cat, "ROLLBACK"); free(stored); removed = -1; break;
+            ok = !fh_catalog_add_pending(cat, stored[i], 0);
+            if (ok)
+            {
+                sqlite3_reset(del);
+                sqlite3_bind_int64(del, 1, ids[i]);
+                ok = sqlite3_step(del) == SQLITE_DONE;
+            }
         }
-        if (cb(ctx, stored) || delete_pending(cat, stored)) { free(stored); removed = -1; break; }
-        free(stored);
-        removed++;
+        if (!ok || fh_catalog_commit(cat))
+        {
+            fh_catalog_rollback(cat);
+            for (int i = 0; i < n; i++) free(stored[i]);
+            removed = -1;
+            break;
+        }
+        for (int i = 0; ok && i < n; i++) ok = !cb(ctx, stored[i]);
+        /* files not deleted keep their pending entries: recovery deletes them */
+        if (ok)
+        {
+            ok = !fh_catalog_begin(cat);
+            for (int i = 0; ok && i < n; i++) ok = !fh_catalog_delete_pending(cat, stored[i]);
+            if (!ok || fh_catalog_commit(cat)) { fh_catalog_rollback(cat); ok = 0; }
+        }
+        for (int i = 0; i < n; i++) free(stored[i]);
+        if (!ok) { removed = -1; break; }
+        removed += n;
+        /* let the WAL start over rather than grow */
+        sqlite3_wal_checkpoint_v2(cat->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     }
     sqlite3_finalize(sel);
     sqlite3_finalize(del);

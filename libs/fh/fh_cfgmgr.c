@@ -564,8 +564,17 @@ uint32_t fh_cfgmgr_provision(struct fh_cfgmgr *m, const char *path, const char *
     if (!(new_name = strdup(*name ? name : slash + 1))) { free(real); return FH_E_OUTOFMEMORY; }
     free(m->cfg.target_url);
     free(m->cfg.target_name);
+    free(m->cfg.target_id);
     m->cfg.target_url = real;
     m->cfg.target_name = new_name;
+    m->cfg.target_id = NULL;
+    {
+        /* the target's identity (fh_target.c): cycles write only where it matches */
+        char msg[512];
+        errno = 0;
+        if (fh_target_provision(&m->cfg, msg, sizeof(msg))) return fh_hresult_from_errno(errno ? errno : EIO);
+    }
+    /* the old target's state (full, absent...) is dropped when this is saved */
     m->target_changed = 1;
     return FH_S_OK;
 }
@@ -748,13 +757,24 @@ uint32_t fh_cfgmgr_reassociate(struct fh_cfgmgr *m, int overwrite)
     cfg.retention_type = old->retention_type;
     cfg.retention_age = old->retention_age;
     cfg.dp_status = FH_STATUS_ENABLED;
+    {
+        /* the target keeps (or, from before identities, gets) its identity */
+        char msg[512];
+        errno = 0;
+        if (fh_target_provision(&cfg, msg, sizeof(msg)))
+        {
+            err = errno ? errno : EIO;
+            fh_config_free(&cfg);
+            return fh_hresult_from_errno(err);
+        }
+    }
     if ((err = fh_config_save(m->config_dir, &cfg)))
     {
         fh_config_free(&cfg);
         return fh_hresult_from_errno(err);
     }
     {
-        struct fh_state fresh = { FH_STATE_NO_ERROR, 0 };
+        struct fh_state fresh = { FH_STATE_NO_ERROR, 0, 0 };
         fh_state_save(m->config_dir, &fresh);
     }
     if (m->loaded) fh_config_free(&m->cfg);

@@ -47,6 +47,7 @@
  *       <Generation>7</Generation>
  *       <MinimumRetentionDays>365</MinimumRetentionDays>     the API's exact age
  *       <ExcludedFolder>/home/alice/Documents/tmp</ExcludedFolder>
+ *       <TargetId>32 hex characters</TargetId>            the identity fh_target.c writes on the target
  *     </Winbackup>
  *   </DataProtectionUserConfig>
  *
@@ -327,6 +328,7 @@ char *fh_config_to_xml(const struct fh_config *cfg)
     add_number(node, "Generation", cfg->generation, &bad);
     add_number(node, "MinimumRetentionDays", cfg->retention_age, &bad);
     for (i = 0; i < cfg->exclude_count; i++) add_text(node, "ExcludedFolder", cfg->excludes[i], &bad);
+    if (cfg->target_url && cfg->target_id) add_text(node, "TargetId", cfg->target_id, &bad);
     if (bad) goto done;
     xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
     if (mem && size > 0 && (out = malloc((size_t)size + 1)))
@@ -618,10 +620,18 @@ uint32_t fh_config_from_xml(const char *text, size_t len, struct fh_config *cfg)
     if (present) cfg->frequency = v;
     if (read_status(root, cfg)) goto corrupt;
     if ((node = child_element(root, "Target")) && read_target(node, cfg)) goto corrupt;
+    /* the target's identity: ours, else inside <Target> where the old dialect kept it */
+    if (child_text(ours, "TargetId", &cfg->target_id, 0)) goto corrupt;
+    if (!cfg->target_id && node && child_text(node, "TargetId", &cfg->target_id, 0)) goto corrupt;
+    if (cfg->target_id && (strlen(cfg->target_id) != FH_TARGET_ID_LEN ||
+                           strspn(cfg->target_id, "0123456789abcdef") != FH_TARGET_ID_LEN))
+        goto corrupt;
     if (!cfg->target_url)
     {
         free(cfg->target_name);
+        free(cfg->target_id);
         cfg->target_name = NULL;
+        cfg->target_id = NULL;
     }
     xmlFree(schema);
     xmlFreeDoc(doc);
@@ -647,7 +657,7 @@ void fh_config_free(struct fh_config *cfg)
     free(cfg->friendly_name); free(cfg->user_id);
     fh_strv_free(cfg->folders, cfg->folder_count);
     fh_strv_free(cfg->excludes, cfg->exclude_count);
-    free(cfg->target_name); free(cfg->target_url);
+    free(cfg->target_name); free(cfg->target_url); free(cfg->target_id);
     memset(cfg, 0, sizeof(*cfg));
 }
 

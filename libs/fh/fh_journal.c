@@ -101,7 +101,9 @@ static void record(struct fh_journal *j, const char *path)
 {
     char *dup;
     if (j->set_count >= FH_JOURNAL_MAX_PATHS) { need_full(j); return; }
-    if (!(dup = strdup(path)) || set_insert(j, dup, ++j->seq)) need_full(j);
+    /* a path that cannot be recorded is a change the next cycle would miss: scan everything */
+    if (!(dup = strdup(path))) { need_full(j); return; }
+    if (set_insert(j, dup, ++j->seq)) { free(dup); need_full(j); }
 }
 
 static int excluded(struct fh_journal *j, const char *path)
@@ -249,8 +251,13 @@ void fh_journal_done(struct fh_journal *j, unsigned long long mark, int was_full
     for (size_t i = 0; i < old_cap; i++)
     {
         if (!old[i].path) continue;
-        if (old[i].seq > mark) set_insert(j, old[i].path, old[i].seq);
-        else free(old[i].path);
+        if (old[i].seq <= mark) free(old[i].path);
+        else if (set_insert(j, old[i].path, old[i].seq))
+        {
+            /* no room to keep a later change: scan everything rather than lose it */
+            free(old[i].path);
+            j->full_seq = j->full_seq ? j->full_seq : ++j->seq;
+        }
     }
     free(old);
 }

@@ -18,7 +18,10 @@
  * characters + NUL), the version goes to Data/$OF/<file id>/<version name>
  * instead, <file id> being the file's row id in the catalog; the catalog
  * keeps the original path of every version, so restore does not depend on
- * the directory a version is in.
+ * the directory a version is in.  So do versions that cannot be stored
+ * under their own name at all: a name whose version name would exceed
+ * NAME_MAX (255 bytes), and a path with control characters (no Windows name
+ * holds them); their $OF name is made safe (see fh_overflow_relpath).
  *
  * Pure string code: no I/O.
  */
@@ -175,18 +178,63 @@ char *fh_data_relpath(const char *path, time_t t)
     return out;
 }
 
+int fh_path_is_normalized(const char *path)
+{
+    const char *p;
+
+    if (!path || path[0] != '/' || !path[1]) return 0;
+    if (path[strlen(path) - 1] == '/') return 0;
+    for (p = path; *p; )
+    {
+        const char *comp = p + 1, *end = strchr(comp, '/');
+        size_t len = end ? (size_t)(end - comp) : strlen(comp);
+        if (len == 0) return 0;
+        if ((len == 1 && comp[0] == '.') || (len == 2 && comp[0] == '.' && comp[1] == '.')) return 0;
+        if (len > 255) return 0;
+        p = comp + len;
+    }
+    return 1;
+}
+
+int fh_path_fits_data(const char *path)
+{
+    /* " (" stamp ")" around the stamp */
+    return fh_path_is_valid(path) && strlen(strrchr(path, '/') + 1) + FH_STAMP_LEN + 3 <= 255;
+}
+
+/* A byte that no target file system refuses in a name. */
+static char safe_byte(unsigned char c)
+{
+    if (c < 0x20 || c == 0x7f || strchr("\\:*?\"<>|", c)) return '_';
+    return (char)c;
+}
+
 char *fh_overflow_relpath(const char *path, long long file_id, time_t t)
 {
-    const char *slash;
-    char *vname, *out;
-    size_t len;
+    char stamp[FH_STAMP_LEN + 1], *out;
+    const char *base, *dot;
+    size_t stem, ext, len, room;
 
-    if (!fh_path_is_valid(path) || file_id <= 0) return NULL;
-    slash = strrchr(path, '/');
-    if (!(vname = fh_version_name(slash + 1, t))) return NULL;
-    len = strlen(vname) + 40;
-    if ((out = malloc(len))) snprintf(out, len, "Data/$OF/%lld/%s", file_id, vname);
-    free(vname);
+    if (!fh_path_is_normalized(path) || file_id <= 0 || fh_format_stamp(t, stamp, sizeof(stamp))) return NULL;
+    base = strrchr(path, '/') + 1;
+    dot = strrchr(base, '.');
+    ext = dot ? strlen(dot) : 0;
+    if (ext > 32) { ext = 0; dot = NULL; }     /* not an extension to keep whole */
+    stem = dot ? (size_t)(dot - base) : strlen(base);
+    /* the version name "stem (stamp)ext" within NAME_MAX */
+    room = 255 - (FH_STAMP_LEN + 3) - ext;
+    if (stem > room)
+    {
+        stem = room;
+        while (stem && ((unsigned char)base[stem] & 0xc0) == 0x80) stem--;   /* not inside a UTF-8 sequence */
+    }
+    len = 40 + stem + FH_STAMP_LEN + 3 + ext + 1;
+    if (!(out = malloc(len))) return NULL;
+    len = (size_t)snprintf(out, len, "Data/$OF/%lld/", file_id);
+    for (size_t i = 0; i < stem; i++) out[len++] = safe_byte((unsigned char)base[i]);
+    len += (size_t)sprintf(out + len, " (%s)", stamp);
+    for (size_t i = 0; i < ext; i++) out[len++] = safe_byte((unsigned char)dot[i]);
+    out[len] = 0;
     return out;
 }
 

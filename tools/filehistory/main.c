@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -71,6 +72,7 @@ static const char *state_name(uint32_t state)
     case FH_STATE_NOT_TRACKED: return "NOT_TRACKED";
     case FH_STATE_OFF: return "OFF";
     case FH_STATE_MIGRATING: return "MIGRATING";
+    case FH_STATE_TARGET_FS_LIMITATION: return "TARGET_FS_LIMITATION";
     case FH_STATE_TARGET_ACCESS_DENIED: return "TARGET_ACCESS_DENIED";
     case FH_STATE_TARGET_FULL: return "TARGET_FULL";
     case FH_STATE_TARGET_ABSENT: return "TARGET_ABSENT";
@@ -193,6 +195,46 @@ static void reload_service(void)
     close(sock);
 }
 
+/* The service's PROGRESS reply: 1 with v filled, 0 when no cycle runs, -1 malformed. */
+static int parse_progress(const char *text, struct fh_progress_view *v)
+{
+    long long f[8];
+    int used = 0;
+    const char *cur;
+    size_t n = 0;
+
+    memset(v, 0, sizeof(*v));
+    if (!strcmp(text, "-")) return 0;
+    if (sscanf(text, "%lld %lld %lld %lld %lld %lld %lld %lld %n", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6],
+               &f[7], &used) != 8 || !used)
+        return -1;
+    v->files_done = f[0]; v->files_total = f[1]; v->bytes_done = f[2]; v->bytes_total = f[3];
+    v->versions = f[4]; v->bytes_copied = f[5]; v->not_backed_up = f[6]; v->elapsed_ms = f[7];
+    cur = text + used;
+    if (strcmp(cur, "-"))
+    {
+        /* percent-decoded */
+        for (; *cur && n + 1 < sizeof(v->current); cur++)
+        {
+            unsigned int ch;
+            if (*cur == '%' && sscanf(cur + 1, "%2x", &ch) == 1) { v->current[n++] = (char)ch; cur += 2; }
+            else v->current[n++] = *cur;
+        }
+    }
+    v->current[n] = 0;
+    v->rate = v->elapsed_ms > 0 ? (double)v->bytes_done * 1000.0 / (double)v->elapsed_ms : 0;
+    v->eta_seconds = -1;
+    if (v->bytes_total >= 0 && v->rate > 0)
+        v->eta_seconds = v->bytes_total > v->bytes_done ? (long long)((v->bytes_total - v->bytes_done) / v->rate + 0.5) : 0;
+    return 1;
+}
+
+static int terminal_width(int fd)
+{
+    struct winsize ws;
+    return !ioctl(fd, TIOCGWINSZ, &ws) && ws.ws_col ? ws.ws_col : 80;
+}
+
 /* ------------------------------------------------------------------ */
 
 static int cmd_backup(int argc, char **argv)
@@ -212,7 +254,7 @@ static int cmd_backup(int argc, char **argv)
     if (wait)
     {
         unsigned int state = FH_STATE_RUNNING, delay_us = 2000;
-        int tty = isatty(2), spin = 0;
+        int tty = isatty(2), drawn = 0;
         while (state & FH_STATE_RUNNING)
         {
             /* back off from 2 ms to 100 ms: a cycle with nothing to do ends
@@ -221,9 +263,21 @@ static int cmd_backup(int argc, char **argv)
             if (delay_us < 100000) delay_us = delay_us * 2 > 100000 ? 100000 : delay_us * 2;
             if ((hr = request(sock, "STATUS", text, sizeof(text))) || sscanf(text, "%x", &state) != 1)
                 die("cannot read the service status");
-            if (tty) fprintf(stderr, "\rbacking up %c", "|/-\\"[spin++ % 4]);
+            if (tty && (state & FH_STATE_RUNNING))
+            {
+                struct fh_progress_view v;
+                char line[1400], reply[FH_PROTO_MAX_LINE];
+                if (!request(sock, "PROGRESS", reply, sizeof(reply)) && parse_progress(reply, &v) == 1)
+                {
+                    line[0] = '\r';
+                    fh_progress_format(&v, terminal_width(2) - 1, line + 1, sizeof(line) - 8);
+                    strcat(line, "\033[K");
+                    fputs(line, stderr);
+                    drawn = 1;
+                }
+            }
         }
-        if (tty) fputs("\r            \r", stderr);
+        if (drawn) fputs("\r\033[K", stderr);
         request(sock, "QUIT", text, sizeof(text));
         close(sock);
         if (state != FH_STATE_NO_ERROR) die("backup failed: %s (0x%02X)", state_name(state), state);
@@ -357,27 +411,31 @@ static int cmd_unblock(void)
 
 static int cmd_status(int argc, char **argv)
 {
-    int json = argc == 1 && !strcmp(argv[0], "--json"), sock, service = 0;
+    int json = argc == 1 && !strcmp(argv[0], "--json"), sock, service = 0, running = 0;
     unsigned int state;
-    char text[128], until[32] = "-", *dir = fh_config_dir();
+    char text[128], until[32] = "-", *dir = fh_config_dir(), reply[FH_PROTO_MAX_LINE];
     struct fh_config cfg;
+    struct fh_state st;
+    struct fh_progress_view v;
     uint32_t hr;
 
     if (argc && !json) usage_error("status: unknown option");
+    if (!dir) die("no configuration directory (set HOME)");
     if ((sock = connect_service(0)) >= 0)
     {
         if ((hr = request(sock, "STATUS", text, sizeof(text))) || sscanf(text, "%x %31s", &state, until) != 2)
             die("cannot read the service status");
+        if ((state & FH_STATE_RUNNING) && !request(sock, "PROGRESS", reply, sizeof(reply)))
+            running = parse_progress(reply, &v) == 1;
         request(sock, "QUIT", text, sizeof(text));
         close(sock);
         service = 1;
     }
     if (fh_config_load(dir, &cfg)) memset(&cfg, 0, sizeof(cfg));
+    fh_state_load(dir, &st);
     if (!service)
     {
-        struct fh_state st;
         struct stat sb;
-        fh_state_load(dir, &st);
         if (!cfg.target_url) state = FH_STATE_NOT_TRACKED;
         else if (cfg.dp_status != FH_STATUS_ENABLED) state = FH_STATE_OFF;
         else if (stat(cfg.target_url, &sb) && errno == ENOENT) state = FH_STATE_TARGET_ABSENT;
@@ -391,13 +449,36 @@ static int cmd_status(int argc, char **argv)
         if (strcmp(until, "-")) json_string(stdout, until); else fputs("null", stdout);
         printf(",\"service\":%s,\"target\":", service ? "true" : "false");
         if (cfg.target_url) json_string(stdout, cfg.target_url); else fputs("null", stdout);
+        printf(",\"not_backed_up\":%lld,\"progress\":", st.not_backed_up);
+        if (running)
+        {
+            printf("{\"files_done\":%lld,\"files_total\":%lld,\"bytes_done\":%lld,\"bytes_total\":%lld,"
+                   "\"versions\":%lld,\"bytes_copied\":%lld,\"not_backed_up\":%lld,\"elapsed_ms\":%lld,"
+                   "\"rate_bytes_per_s\":%.0f,\"eta_seconds\":",
+                   (long long)v.files_done, (long long)v.files_total, (long long)v.bytes_done, (long long)v.bytes_total,
+                   (long long)v.versions, (long long)v.bytes_copied, (long long)v.not_backed_up,
+                   (long long)v.elapsed_ms, v.rate);
+            if (v.eta_seconds >= 0) printf("%lld", (long long)v.eta_seconds); else fputs("null", stdout);
+            printf(",\"current_file\":");
+            json_string(stdout, v.current);
+            printf("}");
+        }
+        else fputs("null", stdout);
         printf("}\n");
     }
     else
     {
         printf("state: %s (0x%02X)%s\n", state_name(state), state & ~FH_STATE_RUNNING,
                state & FH_STATE_RUNNING ? ", backup running" : "");
+        if (running)
+        {
+            char line[1400];
+            fh_progress_format(&v, 1000, line, sizeof(line));
+            printf("progress: %s\n", line);
+        }
         printf("protected until: %s\n", strcmp(until, "-") ? until : "never");
+        if (st.not_backed_up)
+            printf("not backed up: %lld files in the last backup (the log names them)\n", st.not_backed_up);
         printf("target: %s\n", cfg.target_url ? cfg.target_url : "(none)");
         printf("service: %s\n", service ? "running" : "not running");
     }
@@ -484,14 +565,20 @@ static int cmd_config(int argc, char **argv)
             path = existing_dir(argv[1]);
             for (size_t i = 0; i < cfg.folder_count; i++)
                 if (fh_path_under(cfg.folders[i], path)) die("%s: the target cannot contain a protected folder", path);
-            free(cfg.target_url); free(cfg.target_name);
+            free(cfg.target_url); free(cfg.target_name); free(cfg.target_id);
             cfg.target_url = path;
+            cfg.target_id = NULL;
             slash = strrchr(path, '/');
             cfg.target_name = strdup(slash + 1);
             cfg.dp_status = FH_STATUS_ENABLED;
             {
+                /* the target's identity: cycles check that this very disk is there */
+                char msg[512];
+                if (fh_target_provision(&cfg, msg, sizeof(msg))) die("%s", msg);
+            }
+            {
                 /* the old target's state (full, absent...) says nothing about the new one */
-                struct fh_state fresh = { FH_STATE_NO_ERROR, 0 };
+                struct fh_state fresh = { FH_STATE_NO_ERROR, 0, 0 };
                 fh_state_save(dir, &fresh);
             }
         }
@@ -558,25 +645,31 @@ static int print_version(void *ctx, const char *path, const struct fh_version *v
         json_string(stdout, path);
         printf("}");
     }
-    else printf("%s  %12lld  %s/%s\n", when, v->size, l->root, v->stored);
+    else
+    {
+        /* the catalog is on the target, anyone may have written it: no control character to the terminal */
+        printf("%s  %12lld  %s/", when, v->size, l->root);
+        for (const char *p = v->stored; *p; p++) putchar((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
+        putchar('\n');
+    }
     l->count++;
     return 0;
 }
 
 static struct fh_catalog *open_catalog(const struct fh_config *cfg, char **root_out)
 {
-    char *root = fh_target_root(cfg), *db;
+    struct fh_target t;
     struct fh_catalog *cat;
-    struct stat st;
+    char msg[512];
 
-    if (!root) die("no target configured");
-    if (stat(cfg->target_url, &st)) die("target %s: %s", cfg->target_url, strerror(errno));
-    if (!(db = malloc(strlen(root) + 40))) die("out of memory");
-    sprintf(db, "%s/Configuration/Catalog.sqlite", root);
-    if (access(db, F_OK)) die("no backup on %s yet", cfg->target_url);
-    if (fh_catalog_open(db, &cat)) die("cannot open the catalog %s", db);
-    free(db);
-    *root_out = root;
+    if (!cfg->target_url) die("no target configured");
+    /* reached without following symlinks, the catalog's files checked (fh_target.c) */
+    if (fh_target_open(cfg, 0, &t, msg, sizeof(msg)) != FH_STATE_NO_ERROR) die("%s", msg);
+    if (faccessat(t.conf_fd, "Catalog.sqlite", F_OK, AT_SYMLINK_NOFOLLOW)) die("no backup on %s yet", cfg->target_url);
+    if (fh_catalog_open(t.catalog, &cat)) die("cannot open the catalog %s: %s", t.catalog, fh_catalog_errmsg(cat));
+    *root_out = t.root;
+    t.root = NULL;
+    fh_target_close(&t);
     return cat;
 }
 
@@ -595,7 +688,7 @@ static int cmd_versions(int argc, char **argv)
         else usage_error("versions: one PATH");
     }
     if (!arg) usage_error("versions: missing PATH");
-    if (!(path = absolute_path(arg)) || !fh_path_is_valid(path)) die("%s: invalid path", arg);
+    if (!(path = absolute_path(arg)) || !fh_path_is_normalized(path)) die("%s: invalid path", arg);
     load_config(dir, &cfg, 1);
     cat = open_catalog(&cfg, &root);
     l.root = root;
@@ -630,7 +723,7 @@ static int cmd_restore(int argc, char **argv)
         else usage_error("restore: one PATH");
     }
     if (!arg) usage_error("restore: missing PATH");
-    if (!(path = absolute_path(arg)) || !fh_path_is_valid(path)) die("%s: invalid path", arg);
+    if (!(path = absolute_path(arg)) || !fh_path_is_normalized(path)) die("%s: invalid path", arg);
     load_config(dir, &cfg, 1);
     if (fh_restore(&cfg, path, at, to, msg, sizeof(msg))) die("%s", msg);
     if (isatty(1)) printf("restored %s\n", msg);
@@ -679,18 +772,24 @@ static int cmd_run_cycle(int argc, char **argv)
     opt.full_scan = 1;
     opt.cancel = &cycle_cancel;
     opt.progress_fd = isatty(2) && !json ? 2 : -1;
+    opt.log_fd = 2;     /* each file not backed up, on stderr */
     fh_cycle_run(&cfg, dir, &opt, &res);
     if (json)
-        printf("{\"state\":%u,\"state_name\":\"%s\",\"examined\":%lld,\"added\":%lld,\"cycle_id\":%lld}\n",
-               res.state, state_name(res.state), res.examined, res.added, res.cycle_id);
+        printf("{\"state\":%u,\"state_name\":\"%s\",\"examined\":%lld,\"added\":%lld,\"not_backed_up\":%lld,"
+               "\"error\":%u,\"cycle_id\":%lld}\n", res.state, state_name(res.state), res.examined, res.added,
+               res.not_backed_up, res.error, res.cycle_id);
     else if (isatty(1))
-        printf("%lld files examined, %lld new versions\n", res.examined, res.added);
+        printf("%lld files examined, %lld new versions%s\n", res.examined, res.added,
+               res.not_backed_up ? ", some files not backed up (see above)" : "");
     fh_config_free(&cfg);
     free(dir);
     if (cycle_cancel) die("cancelled");
+    if (res.error) die("backup failed: %s%s%s", wb_error_message(res.error), res.message[0] ? ": " : "", res.message);
     if (res.state != FH_STATE_NO_ERROR)
         die("backup failed: %s (0x%02X)%s%s", state_name(res.state), res.state, res.message[0] ? ": " : "",
             res.message);
+    if (res.not_backed_up)
+        fprintf(stderr, "filehistory: %lld files could not be backed up (named above)\n", res.not_backed_up);
     return 0;
 }
 

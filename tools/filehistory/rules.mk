@@ -8,7 +8,7 @@ ifeq ($(FH_ENGINE),1)
 ALL_TARGETS     += $(O)/filehistory
 INSTALL_TARGETS += install-filehistory
 endif
-CHECK_SCRIPTS   += $(srcdir)/tests/filehistory-integration.sh
+CHECK_SCRIPTS   += $(srcdir)/tests/filehistory-integration.sh $(srcdir)/tests/fh-adversarial.sh
 
 $(O)/tools/filehistory/%.o: $(srcdir)/tools/filehistory/%.c $(srcdir)/libs/fh/fh.h $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -24,3 +24,9 @@ install-filehistory: $(O)/filehistory
 	sed 's|@bindir@|$(bindir)|g' $(srcdir)/tools/filehistory/filehistory.service \
 	    > $(DESTDIR)$(prefix)/lib/systemd/user/filehistory.service
 	chmod 644 $(DESTDIR)$(prefix)/lib/systemd/user/filehistory.service
+
+# Heavy adversarial runs (random kill -9, the target's file system shut
+# down under a cycle, files rewritten during cycles); not part of `check`.
+.PHONY: fh-stress
+fh-stress: $(O)/filehistory
+	O="$(O)" sh $(srcdir)/tests/fh-stress.sh

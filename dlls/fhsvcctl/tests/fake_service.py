@@ -6,7 +6,7 @@ script uses build/filehistory when it is there.  Configured state comes from
 FAKE_FH_CONFIGURED=1.  Runs in the foreground; `--detach` forks after the
 endpoint file is written.
 """
-import os, secrets, socket, sys, threading
+import hashlib, hmac, os, re, secrets, socket, sys, threading
 
 def endpoint_path():
     p = os.environ.get("FILEHISTORY_ENDPOINT")
@@ -36,9 +36,17 @@ def serve(conn, secret, port):
     f = conn.makefile("rwb", buffering=0)
     def send(s): conn.sendall(s.encode() + b"\n")
     try:
+        # the handshake (protocol section 2): the secret never crosses the wire
         line = f.readline(257).decode(errors="replace").rstrip("\r\n")
         peer = conn.getpeername()[1]
-        if line != "HELLO %s 1" % secret or peer_uid(peer, port) != os.getuid():
+        m = re.fullmatch(r"HELLO ([0-9a-f]{32}) 2", line)
+        if not m or peer_uid(peer, port) != os.getuid():
+            send("ERR 80070005"); return
+        cn, sn = m.group(1), secrets.token_hex(16)
+        proof = lambda role: hmac.new(secret.encode(), ("%s %s %s" % (role, cn, sn)).encode(), hashlib.sha256).hexdigest()
+        send("CHALLENGE %s %s" % (sn, proof("S")))
+        line = f.readline(257).decode(errors="replace").rstrip("\r\n")
+        if not hmac.compare_digest(line, "PROOF " + proof("C")):
             send("ERR 80070005"); return
         send("OK 00000000")
         while True:
