@@ -167,6 +167,40 @@ static void test_refuses_when_writer_holds_file(void **state)
     NSFDbClose(db);
 }
 
+/* open(O_RDONLY | O_TRUNC) truncates a file without breaking a read lease
+ * (the kernel breaks leases for opens for writing and truncate(2) only): the
+ * backup must fail, both when nothing else happens before Stop and when a
+ * writer breaks the lease afterwards (the save then finds the file short),
+ * instead of handing out empty change info for a copy of a truncated file. */
+static void test_truncation_without_lease_break(void **state)
+{
+    DBHANDLE db;
+    DHANDLE ctx;
+    DWORD lo, hi;
+    pid_t pid;
+    int status, fd;
+
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    assert_true((fd = open(src, O_RDONLY | O_TRUNC)) >= 0);
+    close(fd);
+    assert_int_equal(NSFBackupStop(db, ctx), ERR_NSF_CANT_BACKUP);
+    assert_int_equal(NSFBackupEnd(db, ctx, BACKUPEND_ABORT), NOERROR);
+    write_file(src, start_image, SIZE);
+
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    write_file(copy, start_image, SIZE / 2);
+    assert_int_equal(NSFBackupSetHighWaterMark(db, ctx, SIZE / 2, 0), NOERROR);
+    assert_true((fd = open(src, O_RDONLY | O_TRUNC)) >= 0);
+    close(fd);
+    if (!(pid = fork())) child_write_block(src, 0, 0xDD);   /* breaks the lease: the save finds 0 bytes */
+    waitpid(pid, &status, 0);
+    assert_int_equal(NSFBackupStop(db, ctx), ERR_NSF_CANT_BACKUP);
+    assert_int_equal(NSFBackupEnd(db, ctx, BACKUPEND_ABORT), NOERROR);
+    NSFDbClose(db);
+    write_file(src, start_image, SIZE);
+}
+
 /* One backup per file: a second Start from this or another process is
  * refused until the first ends or its process dies. */
 static void test_one_backup_per_file(void **state)
@@ -375,6 +409,7 @@ int main(void)
     {
         cmocka_unit_test_setup_teardown(test_writer_opening_during_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_when_writer_holds_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncation_without_lease_break, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_backup_per_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_is_crash_safe, setup, teardown),
         cmocka_unit_test(test_lmbcs_cp850_matches_iconv),

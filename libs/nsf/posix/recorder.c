@@ -39,7 +39,10 @@
  *            made before any write could happen; above it the side file
  *            holds the Start image.  A revoked lease fails the backup
  *            (ERR_NSF_CANT_BACKUP at Stop) instead of producing a copy that
- *            is not a point-in-time image.
+ *            is not a point-in-time image.  open(O_RDONLY | O_TRUNC) cuts a
+ *            file without breaking a read lease: a save that finds the file
+ *            shorter than at Start, or a size that changed by Stop without a
+ *            break, fails the backup the same way.
  *
  * One backup per inode at a time, across processes: an OFD read lock on a
  * byte far past any data (LOCK_OFFSET) marks a running backup; after taking
@@ -289,7 +292,13 @@ static nsf_status copy_range(int from_fd, int to_fd, uint64_t offset, uint64_t e
             status = nsf_status_from_errno(errno);
             break;
         }
-        if (!done) break;       /* the file is shorter than at Start: impossible under the lease */
+        if (!done)
+        {
+            /* shorter than at Start, yet no writer got past the lease: truncated by
+             * open(O_RDONLY | O_TRUNC), which breaks no read lease */
+            status = ERR_NSF_CANT_BACKUP;
+            break;
+        }
         offset += done;
     }
     free(buffer);
@@ -335,8 +344,17 @@ static void *lease_thread(void *arg)
     }
     if (rec->lease_state == LEASE_WATCHING)
     {
+        /* Nothing broke the lease, so nothing wrote - unless an open(O_RDONLY |
+         * O_TRUNC) cut the file, which breaks no read lease: the size tells, and
+         * is checked before the lease goes, while no writer can have changed it. */
+        struct stat st;
+        if (fstat(rec->fd, &st) < 0 || (uint64_t)st.st_size != rec->header.start_size)
+        {
+            rec->lease_error = ERR_NSF_CANT_BACKUP;
+            rec->lease_state = LEASE_FAILED;
+        }
+        else rec->lease_state = LEASE_RELEASED;
         fcntl(rec->fd, F_SETLEASE, F_UNLCK);
-        rec->lease_state = LEASE_RELEASED;
     }
     return NULL;
 }
