@@ -12,6 +12,9 @@
 #                                                                 at Start on ext4/tmpfs
 #   both     one of each (XFS/btrfs)
 #   resize   truncations and extensions besides the writes     -> invariant, everywhere
+# Then one backup per edit made after Start and before the copy reads
+# (truncations to sizes that are not block multiples, open(O_RDONLY|O_TRUNC),
+# an unaligned punch and write: invariant or ERR_NSF_CANT_BACKUP).
 # Then kill -9 of `winbackup nsf copy` during Start and during the copy (the
 # source unchanged, no backup lock, lease or file left: the next backup and a
 # writer get in at once), and of `winbackup nsf apply` (the copy is refused
@@ -64,6 +67,12 @@ run_case() {   # fs label, dir, writers, expect
         fail "$1: $3 writer(s), expect $4"; tail -5 "$log"
     fi
     rm -f "$2/live.dat" "$2/live.dat.copy"
+}
+
+edit_tests() {   # fs label, dir: unaligned truncations, O_TRUNC, punch, write before the copy reads
+    if "$stress" --edits "$2/e.dat" > "$work/edits.log" 2>&1; then pass "$1: edits before the copy (unaligned truncate, O_RDONLY|O_TRUNC, punch, write): invariant or clean refusal"
+    else fail "$1: edits before the copy"; grep -v '^ok' "$work/edits.log"; fi
+    rm -f "$2/e.dat" "$2/e.dat.copy"
 }
 
 kill_tests() {   # fs label, dir
@@ -153,6 +162,7 @@ for fs in tmpfs ext4 xfs btrfs; do
         run_case "$fs" "$dir" held refuse
         run_case "$fs" "$dir" resize ok ;;
     esac
+    edit_tests "$fs" "$dir"
     kill_tests "$fs" "$dir"
 done
 case $tmpfs in /dev/shm/*) rm -rf "$tmpfs" ;; esac

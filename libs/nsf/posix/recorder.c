@@ -19,7 +19,10 @@
  *            differ (another physical address, or data where the Start clone
  *            had data and the Stop clone a hole; extents whose address is not
  *            trustworthy - inline, delalloc, encoded, unknown - count as
- *            changed).  Before-images are read from the Start clone.  Holes
+ *            changed; so does everything past the Stop clone's size, since a
+ *            truncation to a size that is not a block multiple can keep the
+ *            block holding the new EOF at its address).  Before-images are
+ *            read from the Start clone.  Holes
  *            (and unwritten extents) of the Start clone are always recorded,
  *            as ZERO records without payload: a hole can be filled and
  *            punched again between the clones, leaving both maps equal while
@@ -83,6 +86,7 @@ struct fiemap_cursor
 {
     int fd;
     uint64_t limit;                 /* size at Start: nothing past it matters */
+    uint64_t size;                  /* the clone's own size: past it a hole, whatever the block holding its EOF maps */
     struct fiemap *map;
     uint32_t count, index;
     uint64_t from, to;              /* what the buffered extents describe */
@@ -128,6 +132,15 @@ static nsf_status cursor_piece(struct fiemap_cursor *c, uint64_t pos, struct pie
     struct fiemap_extent *e;
     nsf_status status;
 
+    if (pos >= c->size)
+    {
+        /* past EOF: a truncation to a size that is not a block multiple may keep
+         * the block that holds the new EOF (btrfs does), and with it its address,
+         * while the bytes after EOF are gone */
+        p->hole = 1;
+        p->end = c->limit;
+        return 0;
+    }
     if (!c->valid || pos < c->from || pos >= c->to)
         if ((status = cursor_fetch(c, pos))) return status;
     while (c->index < c->count &&
@@ -151,6 +164,7 @@ static nsf_status cursor_piece(struct fiemap_cursor *c, uint64_t pos, struct pie
         p->end = e->fe_logical + e->fe_length;
     }
     if (p->end > c->limit) p->end = c->limit;
+    if (p->end > c->size) p->end = c->size;
     return 0;
 }
 
@@ -556,15 +570,19 @@ nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
 {
     const struct nsf_range_source_ops *ops;
     nsf_status status;
+    struct stat st;
 
     if (rec->stopped) return ERR_NOT_DOING_BACKUP;
     if (rec->kind == NSF_RECORDER_REFLINK)
     {
         if ((rec->clone_stop = open_tmpfile(rec->dir)) < 0) return nsf_status_from_errno(errno);
-        if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0) return nsf_status_from_errno(errno);
+        if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0 || fstat(rec->clone_stop, &st) < 0)
+            return nsf_status_from_errno(errno);
         rec->cur_start.fd = rec->clone_start;
         rec->cur_stop.fd = rec->clone_stop;
         rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
+        rec->cur_start.size = rec->header.start_size;
+        rec->cur_stop.size = st.st_size;
         if (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
             !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))))
             return ERR_MEMORY;
