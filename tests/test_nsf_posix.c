@@ -339,6 +339,27 @@ static void test_apply_is_crash_safe(void **state)
     free(got);
 }
 
+/* A FIFO is refused as not a regular file (ERR_NOT_NSF) by NSFDbOpen and by
+ * NSFBackupStartApplyChangeInfo, like a directory, instead of blocking in
+ * open() until some writer comes (alarm: a hang fails the test). */
+static void test_fifo_refused(void **state)
+{
+    char fifo[4300];
+    DBHANDLE db = 0x77;
+    DHANDLE ap = 0x77;
+
+    snprintf(fifo, sizeof(fifo), "%s/fifo.nsf", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    alarm(20);
+    assert_int_equal(NSFDbOpen(fifo, &db), ERR_NOT_NSF);
+    assert_int_equal(db, NULLHANDLE);
+    assert_int_equal(NSFBackupStartApplyChangeInfo(&ap, fifo, 0, 88, 0), ERR_NOT_NSF);
+    assert_int_equal(ap, NULLHANDLE);
+    assert_int_equal(NSFDbOpen(dir, &db), ERR_NOT_NSF);
+    alarm(0);
+    unlink(fifo);
+}
+
 static void test_lmbcs_cp850_matches_iconv(void **state)
 {
     iconv_t cd = iconv_open("UTF-8", "CP850");
@@ -412,6 +433,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncation_without_lease_break, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_backup_per_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_is_crash_safe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
         cmocka_unit_test(test_lmbcs_cp850_matches_iconv),
         cmocka_unit_test(test_lmbcs_beyond_cp850),
         cmocka_unit_test_setup_teardown(test_paths_and_log_info, setup, teardown),
