@@ -10,6 +10,7 @@
 #      libnnotes.a installed by `make install-mingw-sysroot` into a scratch
 #      sysroot; both make byte-identical copies (the .exe under winbackup wine);
 #   3. the CLI: copy/apply/info, damaged and truncated change info refused,
+#      a file renamed over SRC during the copy,
 #      a half-applied copy refused until the same change info is applied again.
 # Prints "RESULT: P passed, F failed, S skipped".
 O=${O:-build}
@@ -105,6 +106,18 @@ check "winbackup nsf copy of server!!path: ERR_NOT_LOCAL (0x0220)" sh -c '"$1" n
 "$wb" nsf copy "$work/a.nsf" "$work/b.copy" --info "$work/b.ci" >/dev/null
 check "saved change info is valid (nsf info)" sh -c '"$1" nsf info "$2" | grep -q "size at start 3000000"' _ "$wb" "$work/b.ci"
 check "saved change info applies" sh -c '"$1" nsf apply "$2" "$3" && cmp -s "$2" "$4"' _ "$wb" "$work/b.copy" "$work/b.ci" "$work/a.nsf"
+# a file renamed over SRC during `nsf copy` (tests/nsf/rename_shim.c puts the rename
+# just before the second lookup of SRC the CLI used to make): the copy is still of
+# the file that was backed up, never the new one cut to the old one's size
+if ${CC:-cc} -shared -fPIC -o "$work/rename_shim.so" "$top/tests/nsf/rename_shim.c" -ldl 2>/dev/null; then
+    head -c 2000000 /dev/urandom > "$work/decoy"
+    cp "$work/a.nsf" "$work/ren.nsf"
+    check "winbackup nsf copy: SRC renamed over during the copy, the copy is of the file backed up" sh -c \
+        'LD_PRELOAD="$1" SHIM_PATH="$2" SHIM_DECOY="$3" SHIM_NTH=2 "$4" nsf copy "$2" "$5" >/dev/null && cmp -s "$5" "$6"' _ \
+        "$work/rename_shim.so" "$work/ren.nsf" "$work/decoy" "$wb" "$work/ren.copy" "$work/a.nsf"
+else
+    skip "winbackup nsf copy with SRC renamed over (cannot build tests/nsf/rename_shim.c)"
+fi
 head -c $(($(stat -c %s "$work/b.ci") - 1)) "$work/b.ci" > "$work/trunc.ci"
 check "truncated change info: ERR_CORRUPT_CHANGE_INFO (0x0ea7)" sh -c '"$1" nsf apply "$2" "$3" 2>&1 | grep -q "0x0ea7"' _ "$wb" "$work/b.copy" "$work/trunc.ci"
 cp "$work/b.ci" "$work/flip.ci"

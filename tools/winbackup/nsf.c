@@ -122,7 +122,21 @@ static int cmd_copy(int argc, char **argv)
         return nsf_failed("copy", src, ERR_INV_FILE_NAME);
     if (!(buffer = malloc(COPY_BUFFER))) return sys_failed("copy", "buffer");
     NotesInit();
+    /* SRC is looked up once, for both the backup and the copy: NSFDbOpen and a
+     * later open() by name could see two files when one is renamed over SRC
+     * in between (programs save files that way), and the copy would not be
+     * of the file recorded.  O_PATH: NSFDbOpen judges the file (a FIFO must
+     * not block us) before we read it. */
+    if ((in = open(src, O_PATH | O_CLOEXEC)) >= 0) snprintf(src_lmbcs, sizeof(src_lmbcs), "/proc/self/fd/%d", in);
+    /* (a name we cannot look up gets the API's own error: ERR_NOT_LOCAL for server!!path, ...) */
     if ((status = NSFDbOpen(src_lmbcs, &db))) { ret = nsf_failed("open", src, status); goto done; }
+    if (in < 0) { ret = sys_failed("open", src); goto done; }
+    {
+        int path_fd = in;
+        in = open(src_lmbcs, O_RDONLY | O_CLOEXEC);
+        close(path_fd);
+        if (in < 0) { ret = sys_failed("open", src); goto done; }
+    }
     if ((out = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
     {
         ret = sys_failed("create", dst);
@@ -139,7 +153,6 @@ static int cmd_copy(int argc, char **argv)
         goto done;
     }
     size = (uint64_t)size_high << 32 | size_low;
-    if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) { ret = sys_failed("open", src); goto done; }
 
     start = now();
     while (copied < size)
