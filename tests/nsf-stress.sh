@@ -138,6 +138,44 @@ kill_tests() {   # fs label, dir
     rm -f "$d/k.dat" "$d/k.copy" "$work/k.ref" "$work/k.ci" "$work/x.copy" "$work/k.pre"
 }
 
+# Where a file system has no user xattrs (ramfs), the apply mark is a side
+# file "<copy>.nsf-apply": an apply that stopped halfway leaves it (the copy
+# is refused until the same change info completes it), and one planted by
+# another user (a FIFO, a file of theirs) is no mark: it neither blocks nor
+# refuses a backup or an apply.
+side_mark_tests() {
+    r=$work/ramfs
+    mkdir -p "$r" && mount -t ramfs nsf-stress "$r" 2>/dev/null || { skip "ramfs side-file mark: cannot mount ramfs"; return; }
+    mounts="$r $mounts"
+    chmod 755 "$work"; chmod 1777 "$r"
+    head -c $((size << 20)) /dev/urandom > "$r/s.dat"
+    ok=1
+    "$stress" --make-info "$r/s.dat" "$work/s.ref" "$r/s.copy" "$work/s.ci" >/dev/null 2>&1 || ok=0
+    head -c $(($(stat -c %s "$work/s.ci") / 2)) "$work/s.ci" > "$work/s.half"
+    "$wb" nsf apply "$r/s.copy" "$work/s.half" 2>/dev/null && ok=0              # stops halfway: marked
+    [ -f "$r/s.copy.nsf-apply" ] || ok=0
+    "$wb" nsf copy "$r/s.copy" "$work/x.copy" 2>&1 | grep -q 0x13f9 || ok=0       # refused as half-applied
+    "$wb" nsf apply "$r/s.copy" "$work/s.ci" && cmp -s "$r/s.copy" "$work/s.ref" || ok=0
+    [ -e "$r/s.copy.nsf-apply" ] && ok=0
+    if [ $ok = 1 ]; then pass "ramfs (no user xattrs): a half-applied copy is marked by its side file, refused, then completed"
+    else fail "ramfs (no user xattrs): side-file mark of a half-applied copy"; fi
+    ok=1
+    rm -f "$work/x.copy"
+    setpriv --reuid=65534 --regid=65534 --clear-groups mkfifo "$r/s.dat.nsf-apply" 2>/dev/null || ok=0
+    timeout 20 "$wb" nsf copy "$r/s.dat" "$work/x.copy" >/dev/null 2>&1 || ok=0
+    rm -f "$r/s.dat.nsf-apply" "$work/x.copy"
+    setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo 0123456789abcdef > "$1"' _ "$r/s.dat.nsf-apply" || ok=0
+    timeout 20 "$wb" nsf copy "$r/s.dat" "$work/x.copy" >/dev/null 2>&1 && cmp -s "$r/s.dat" "$work/x.copy" || ok=0
+    "$wb" nsf copy "$r/s.dat" "$r/y.copy" --info "$work/y.ci" >/dev/null 2>&1 || ok=0
+    setpriv --reuid=65534 --regid=65534 --clear-groups mkfifo "$r/y.copy.nsf-apply" 2>/dev/null || ok=0
+    timeout 20 "$wb" nsf apply "$r/y.copy" "$work/y.ci" >/dev/null 2>&1 && cmp -s "$r/s.dat" "$r/y.copy" || ok=0
+    [ -e "$r/y.copy.nsf-apply" ] && ok=0
+    if [ $ok = 1 ]; then pass "ramfs: side marks planted by another user (FIFO, their file) neither block nor refuse backup and apply"
+    else fail "ramfs: side marks planted by another user"; fi
+    rm -f "$r"/* "$work/s.ref" "$work/s.ci" "$work/s.half" "$work/x.copy" "$work/y.ci"
+}
+if [ "$(id -u)" = 0 ]; then side_mark_tests; else skip "ramfs side-file mark (needs root)"; fi
+
 # tmpfs
 if [ "$(id -u)" = 0 ] && mkdir -p "$work/tmpfs" && mount -t tmpfs -o size=$((size * 4 + 64))M tmpfs "$work/tmpfs" 2>/dev/null; then
     mounts="$work/tmpfs $mounts"; tmpfs=$work/tmpfs

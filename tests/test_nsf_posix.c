@@ -360,6 +360,42 @@ static void test_fifo_refused(void **state)
     unlink(fifo);
 }
 
+/* "<file>.nsf-apply" planted by someone else (a FIFO, a file of another
+ * user) is no mark: NSFDbOpen neither blocks on it nor refuses the file as
+ * half-applied, and an apply beside it goes through. */
+static void test_planted_side_mark_ignored(void **state)
+{
+    char side[4300];
+    DBHANDLE db;
+    DHANDLE ctx;
+    DWORD lo, hi;
+    int fd;
+
+    snprintf(side, sizeof(side), "%s.nsf-apply", src);
+    assert_int_equal(mkfifo(side, 0666), 0);
+    alarm(20);
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    NSFDbClose(db);
+    unlink(side);
+    assert_true((fd = open(side, O_WRONLY | O_CREAT | O_EXCL, 0644)) >= 0);
+    assert_int_equal(write(fd, "0123456789abcdef", 16), 16);
+    assert_int_equal(fchown(fd, 65534, 65534), 0);
+    close(fd);
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    assert_int_equal(NSFBackupStop(db, ctx), NOERROR);
+    write_file(copy, start_image, SIZE);
+    snprintf(side, sizeof(side), "%s.nsf-apply", copy);
+    assert_int_equal(mkfifo(side, 0666), 0);
+    assert_int_equal(get_and_apply(db, ctx, copy, NULL, NULL), NOERROR);
+    alarm(0);
+    NSFBackupEnd(db, ctx, 0);
+    NSFDbClose(db);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s.nsf-apply", src);
+    unlink(side);
+}
+
 static void test_lmbcs_cp850_matches_iconv(void **state)
 {
     iconv_t cd = iconv_open("UTF-8", "CP850");
@@ -434,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_backup_per_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_is_crash_safe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_planted_side_mark_ignored, setup, teardown),
         cmocka_unit_test(test_lmbcs_cp850_matches_iconv),
         cmocka_unit_test(test_lmbcs_beyond_cp850),
         cmocka_unit_test_setup_teardown(test_paths_and_log_info, setup, teardown),
