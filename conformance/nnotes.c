@@ -59,6 +59,7 @@ static STATUS (LNPUBLIC *pOSMemGetSize)(DHANDLE, DWORD *);
 static void *(LNPUBLIC *pOSLockObject)(DHANDLE);
 static BOOL (LNPUBLIC *pOSUnlockObject)(DHANDLE);
 static WORD (LNPUBLIC *pOSLoadString)(HMODULE, STATUS, char *, WORD);
+static WORD (LNPUBLIC *pOSTranslate)(WORD, const char *, WORD, char *, WORD);
 
 static char temp_dir[MAX_PATH];
 
@@ -73,6 +74,7 @@ static BOOL load_nnotes(void)
     LOAD(OSMemAlloc); LOAD(OSMemFree); LOAD(OSMemGetSize); LOAD(OSLockObject); LOAD(OSUnlockObject);
     LOAD(OSLoadString);
 #undef LOAD
+    pOSTranslate = (void *)GetProcAddress( nnotes, "OSTranslate" );   /* optional here */
     return TRUE;
 }
 
@@ -199,6 +201,34 @@ static void test_load_string(void)
         ok( len > 0, "OSLoadString(%#x) returned %u\n", codes[i], len );
         ok( len == strlen( text ), "length %u, string %s\n", len, debugstr_a( text ) );
     }
+}
+
+/* OSTranslate never writes past OutLength bytes (the NUL included); what does
+ * not fit is cut at a whole character. */
+static void test_translate(void)
+{
+    static const WORD modes[] = { OS_TRANSLATE_LMBCS_TO_NATIVE, OS_TRANSLATE_NATIVE_TO_LMBCS };
+    char out[64];
+    unsigned int i, j;
+    WORD len, size;
+
+    if (!pOSTranslate)
+    {
+        win_skip( "OSTranslate not exported\n" );
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(modes); i++)
+        for (size = 1; size <= 6; size++)
+        {
+            memset( out, 'X', sizeof(out) );
+            len = pOSTranslate( modes[i], "hello, world", 12, out, size );
+            for (j = size; j < sizeof(out); j++) if (out[j] != 'X') break;
+            ok( j == sizeof(out), "mode %u, OutLength %u: byte %u written (returned %u)\n", modes[i], size, j, len );
+            ok( len < size, "mode %u, OutLength %u: returned %u\n", modes[i], size, len );
+            ok( len == size - 1 || broken( len == 0 ), "mode %u, OutLength %u: returned %u\n", modes[i], size, len );
+            ok( !strncmp( out, "hello", len ) && !out[len], "mode %u, OutLength %u: got %s\n", modes[i], size,
+                debugstr_an( out, size ) );
+        }
 }
 
 static void test_errors(void)
@@ -427,6 +457,7 @@ START_TEST(nnotes)
 
     test_memory();
     test_load_string();
+    test_translate();
     test_errors();
     test_backup_flow();
 

@@ -519,6 +519,20 @@ WORD LNPUBLIC OSLoadString( HMODULE hModule, STATUS StringCode, char *retBuffer,
     return nsf_api_load_string( StringCode, retBuffer, BufferLength );
 }
 
+/* The whole characters of wide[0..count) that fit in size bytes of the ANSI
+ * code page, without a NUL; returns the bytes written.  (WideCharToMultiByte
+ * fails outright when the output is too small, and with a size of 0 returns
+ * the size it would need without writing anything.) */
+static int wide_to_acp( const WCHAR *wide, int count, char *out, int size )
+{
+    while (count > 0 && WideCharToMultiByte( CP_ACP, 0, wide, count, NULL, 0, NULL, NULL ) > size)
+    {
+        count--;
+        if (count > 0 && IS_HIGH_SURROGATE( wide[count - 1] )) count--;
+    }
+    return count > 0 ? WideCharToMultiByte( CP_ACP, 0, wide, count, out, size, NULL, NULL ) : 0;
+}
+
 /***********************************************************************
  *           OSTranslate   (NNOTES.@)
  *
@@ -537,7 +551,7 @@ WORD LNPUBLIC OSTranslate( WORD TranslateMode, const char *In, WORD InLength, ch
     {
     case OS_TRANSLATE_LMBCS_TO_NATIVE:
         n = (int)nsf_lmbcs_to_utf16( In, len, (uint16_t *)wide, ARRAYSIZE(wide), &bad );
-        n = WideCharToMultiByte( CP_ACP, 0, wide, n, Out, OutLength - 1, NULL, NULL );
+        n = wide_to_acp( wide, n, Out, OutLength - 1 );
         Out[n] = 0;
         return (WORD)n;
     case OS_TRANSLATE_NATIVE_TO_LMBCS:
