@@ -231,6 +231,56 @@ static void test_translate(void)
         }
 }
 
+/* A relative name whose full path is longer than any buffer of the DLL: the
+ * open fails, or NSFDbPathGet fails or returns that path, never success with
+ * an empty one.  (Windows without long paths fails the creation: skipped.) */
+static void test_long_full_path(void)
+{
+    char cwd[MAX_PATH], dir[128], name[160], canonical[MAXPATH * 4], expanded[MAXPATH * 4];
+    DBHANDLE db;
+    STATUS status;
+    HANDLE file;
+    int depth = 0;
+
+    GetCurrentDirectoryA( sizeof(cwd), cwd );
+    SetCurrentDirectoryA( temp_dir );
+    memset( dir, 'd', 100 );
+    dir[100] = 0;
+    memset( name, 'n', 150 );
+    strcpy( name + 150, ".nsf" );
+    while (depth < 4 && (CreateDirectoryA( dir, NULL ) || GetLastError() == ERROR_ALREADY_EXISTS) && SetCurrentDirectoryA( dir ))
+        depth++;
+    file = depth == 4 ? CreateFileA( name, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL ) : INVALID_HANDLE_VALUE;
+    if (file == INVALID_HANDLE_VALUE)
+    {
+        skip( "cannot make a path of more than 500 characters (depth %d, error %lu)\n", depth, GetLastError() );
+    }
+    else
+    {
+        CloseHandle( file );
+        SetCurrentDirectoryA( ".." );
+        strcpy( canonical, dir );
+        strcat( canonical, "\\" );
+        strcat( canonical, name );
+        strcpy( expanded, "untouched" );
+        status = pNSFDbOpen( canonical, &db );
+        if (!status)
+        {
+            status = pNSFDbPathGet( db, NULL, expanded );
+            pNSFDbClose( db );
+        }
+        ok( status || expanded[0], "NSFDbOpen and NSFDbPathGet returned NOERROR and an empty path\n" );
+        SetCurrentDirectoryA( dir );
+        DeleteFileA( name );
+    }
+    while (depth--)
+    {
+        SetCurrentDirectoryA( ".." );
+        RemoveDirectoryA( dir );
+    }
+    SetCurrentDirectoryA( cwd );
+}
+
 static void test_errors(void)
 {
     DBHANDLE db = 0xdead, db2;
@@ -458,6 +508,7 @@ START_TEST(nnotes)
     test_memory();
     test_load_string();
     test_translate();
+    test_long_full_path();
     test_errors();
     test_backup_flow();
 

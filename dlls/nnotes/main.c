@@ -75,7 +75,7 @@ nsf_status pe_open_file( const char *lmbcs_path, DWORD access, struct pe_file **
 {
     WCHAR wide[MAX_PATH * 2];
     struct pe_file *file;
-    DWORD attributes;
+    DWORD attributes, full;
     int bad;
     size_t len = nsf_lmbcs_to_utf16( lmbcs_path, strlen( lmbcs_path ), (uint16_t *)wide, ARRAYSIZE(wide), &bad );
 
@@ -92,11 +92,17 @@ nsf_status pe_open_file( const char *lmbcs_path, DWORD access, struct pe_file **
         free( file );
         return status;
     }
-    if (GetFileType( file->handle ) != FILE_TYPE_DISK ||
-        !GetFullPathNameW( wide, ARRAYSIZE(file->path), file->path, NULL ))
+    if (GetFileType( file->handle ) != FILE_TYPE_DISK)
     {
         pe_close_file( file );
         return ERR_NOT_NSF;
+    }
+    /* a path that does not fit returns the size it needs, the buffer untouched */
+    full = GetFullPathNameW( wide, ARRAYSIZE(file->path), file->path, NULL );
+    if (!full || full >= ARRAYSIZE(file->path))
+    {
+        pe_close_file( file );
+        return ERR_INV_FILE_NAME;
     }
     *ret = file;
     return 0;
