@@ -75,6 +75,27 @@ edit_tests() {   # fs label, dir: unaligned truncations, O_TRUNC, punch, write b
     rm -f "$2/e.dat" "$2/e.dat.copy"
 }
 
+# ZERO records (holes at Start, from the reflink recorder) applied where holes
+# cannot be punched (ramfs): zeros are written only below the copy's end, so a
+# 24-byte record does not allocate a GiB.  The copy here holds the file's
+# first 4 KiB; the change info turns it into the 64 MiB sparse file.  (The
+# allocation is measured before cmp: reading a ramfs hole allocates it.)
+zero_tests() {   # fs label, dir (a reflink file system)
+    r=$work/ramfs
+    if ! mountpoint -q "$r" 2>/dev/null; then skip "$1: ZERO records on ramfs (ramfs not mounted)"; return; fi
+    head -c 4096 /dev/urandom > "$2/z.dat" && truncate -s 64M "$2/z.dat"
+    ok=1
+    "$wb" nsf copy "$2/z.dat" "$2/z.copy" --info "$work/z.ci" >/dev/null 2>&1 || ok=0
+    head -c 4096 "$2/z.dat" > "$r/z.copy"
+    "$wb" nsf apply "$r/z.copy" "$work/z.ci" >/dev/null 2>&1 || ok=0
+    used=$(du -k "$r/z.copy" | cut -f1)
+    [ "$used" -le 1024 ] || ok=0
+    cmp -s "$2/z.dat" "$r/z.copy" || ok=0
+    if [ $ok = 1 ]; then pass "$1 -> ramfs: ZERO records past the copy's end allocate nothing (${used} KiB for 64 MiB)"
+    else fail "$1 -> ramfs: ZERO records applied without punching (${used:-?} KiB allocated for 4 KiB of data)"; fi
+    rm -f "$2/z.dat" "$2/z.copy" "$r/z.copy" "$work/z.ci"
+}
+
 kill_tests() {   # fs label, dir
     d=$2
     head -c $((size << 20)) /dev/urandom > "$d/k.dat"
@@ -194,7 +215,8 @@ for fs in tmpfs ext4 xfs btrfs; do
         run_case "$fs" "$dir" reopen ok
         run_case "$fs" "$dir" held ok
         run_case "$fs" "$dir" both ok
-        run_case "$fs" "$dir" resize ok ;;
+        run_case "$fs" "$dir" resize ok
+        zero_tests "$fs" "$dir" ;;
     *)
         run_case "$fs" "$dir" reopen ok
         run_case "$fs" "$dir" held refuse

@@ -200,15 +200,23 @@ static nsf_status sink_write(void *opaque, uint64_t offset, const void *data, ui
     return 0;
 }
 
-/* Zeros: punch a hole (a hole at Start stays one), else write them. */
+/* Zeros: punch a hole (a hole at Start stays one), else write them - but
+ * only below the copy's end: past it finish()'s truncate to the size at
+ * Start gives zeros for nothing, and a 24-byte record must not make us
+ * allocate a GiB (a ZERO record's length is the change info's word, not a
+ * cost we accept). */
 static nsf_status sink_zero(void *opaque, uint64_t offset, uint32_t size)
 {
     struct nsf_posix_sink *sink = opaque;
     static const char zeros[65536];
     nsf_status status;
     uint32_t done = 0;
+    struct stat st;
 
     if (!fallocate(sink->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, size)) return 0;
+    if (fstat(sink->fd, &st) < 0) return nsf_status_from_errno(errno);
+    if (offset >= (uint64_t)st.st_size) return 0;
+    if (size > (uint64_t)st.st_size - offset) size = (uint32_t)((uint64_t)st.st_size - offset);
     while (done < size)
     {
         uint32_t piece = size - done < sizeof(zeros) ? size - done : sizeof(zeros);
