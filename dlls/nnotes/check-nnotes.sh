@@ -102,6 +102,12 @@ uname=$(printf 'caf\303\251 \346\227\245')
 cp "$work/a.nsf" "$work/$uname.nsf"
 check "winbackup nsf copy of a non-ASCII path (UTF-8 -> LMBCS -> UTF-8)" sh -c '"$1" nsf copy "$2" "$3" >/dev/null && cmp -s "$2" "$3"' _ "$wb" "$work/$uname.nsf" "$work/$uname.copy"
 check "winbackup nsf copy refuses an existing target without --force" sh -c '! "$1" nsf copy "$2" "$3" 2>/dev/null' _ "$wb" "$work/a.nsf" "$work/a.copy"
+echo "not to be overwritten" > "$work/victim"
+ln -s "$work/victim" "$work/planted.copy"
+ln -s "$work/victim" "$work/planted.ci"
+check "winbackup nsf copy --force does not follow a symlink planted at DST or at --info FILE" sh -c \
+    '! "$1" nsf copy "$2" "$3" --force 2>/dev/null && ! "$1" nsf copy "$2" "$4" --info "$5" --force 2>/dev/null &&
+     grep -q "not to be overwritten" "$6"' _ "$wb" "$work/a.nsf" "$work/planted.copy" "$work/p2.copy" "$work/planted.ci" "$work/victim"
 check "winbackup nsf copy of server!!path: ERR_NOT_LOCAL (0x0220)" sh -c '"$1" nsf copy "srv!!x.nsf" "$2" 2>&1 | grep -q "0x0220"' _ "$wb" "$work/r.copy"
 "$wb" nsf copy "$work/a.nsf" "$work/b.copy" --info "$work/b.ci" >/dev/null
 check "saved change info is valid (nsf info)" sh -c '"$1" nsf info "$2" | grep -q "size at start 3000000"' _ "$wb" "$work/b.ci"

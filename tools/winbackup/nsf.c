@@ -137,12 +137,15 @@ static int cmd_copy(int argc, char **argv)
         close(path_fd);
         if (in < 0) { ret = sys_failed("open", src); goto done; }
     }
-    if ((out = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
+    /* O_NOFOLLOW: --force replaces a file, never what a symlink planted under
+     * that name (in a shared directory) points to */
+    if ((out = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
     {
         ret = sys_failed("create", dst);
         goto done;
     }
-    if (info_path && (info_fd = open(info_path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
+    if (info_path &&
+        (info_fd = open(info_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
     {
         ret = sys_failed("create", info_path);
         goto done;
