@@ -263,15 +263,45 @@ static nsf_status start_reflink(struct nsf_recorder *rec)
     return 0;
 }
 
+/* The device /proc/locks names the file by: its superblock's, which is not
+ * st_dev everywhere (btrfs gives each subvolume a device of its own).  The
+ * file's mount in /proc/self/mountinfo has it; st_dev if that fails. */
+static void locks_device(struct nsf_recorder *rec, unsigned int *dev_major, unsigned int *dev_minor)
+{
+    char path[64], line[4096];
+    unsigned int maj, min;
+    int mnt_id = -1, id;
+    FILE *f;
+
+    *dev_major = major(rec->st.st_dev);
+    *dev_minor = minor(rec->st.st_dev);
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", rec->fd);
+    if (!(f = fopen(path, "re"))) return;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "mnt_id: %d", &mnt_id) == 1) break;
+    fclose(f);
+    if (mnt_id < 0 || !(f = fopen("/proc/self/mountinfo", "re"))) return;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "%d %*d %u:%u", &id, &maj, &min) == 3 && id == mnt_id)
+        {
+            *dev_major = maj;
+            *dev_minor = min;
+            break;
+        }
+    fclose(f);
+}
+
 /* Is our lease still in /proc/locks (active or breaking)? */
 static int lease_still_held(struct nsf_recorder *rec)
 {
     char line[256], want[64];
     FILE *locks = fopen("/proc/locks", "re");
+    unsigned int dev_major, dev_minor;
     int held = 0;
 
     if (!locks) return 0;
-    snprintf(want, sizeof(want), " %d %02x:%02x:%lu ", (int)getpid(), major(rec->st.st_dev), minor(rec->st.st_dev),
+    locks_device(rec, &dev_major, &dev_minor);
+    snprintf(want, sizeof(want), " %d %02x:%02x:%lu ", (int)getpid(), dev_major, dev_minor,
              (unsigned long)rec->st.st_ino);
     while (!held && fgets(line, sizeof(line), locks))
         if (strstr(line, "LEASE") && strstr(line, want)) held = 1;
