@@ -256,6 +256,49 @@ static void test_one_backup_per_file(void **state)
     NSFDbClose(db2);
 }
 
+/* A lock that merely covers the backup byte (a reader's whole-file POSIX
+ * lock, which needs nothing but read access) is not a backup: Start goes on.
+ * A backup hidden behind such a lock is still found. */
+static void test_foreign_locks_are_not_backups(void **state)
+{
+    DBHANDLE db = 0, db2 = 0;
+    DHANDLE ctx, ctx2;
+    DWORD lo, hi;
+    STATUS first, second;
+    ssize_t got;
+    pid_t pid;
+    int status, sync_pipe[2];
+    char c;
+
+    assert_int_equal(pipe(sync_pipe), 0);
+    if (!(pid = fork()))
+    {
+        struct flock whole = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+        int fd = open(src, O_RDONLY);
+        if (fd < 0 || fcntl(fd, F_SETLK, &whole) < 0) _exit(1);
+        if (write(sync_pipe[1], "l", 1) != 1) _exit(1);
+        pause();
+        _exit(0);
+    }
+    /* (the child is gone before anything is asserted) */
+    got = read(sync_pipe[0], &c, 1);
+    NSFDbOpen(src, &db);
+    NSFDbOpen(src, &db2);
+    first = NSFBackupStart(db, 0, &ctx, &lo, &hi);
+    second = NSFBackupStart(db2, 0, &ctx2, &lo, &hi);
+    if (!first) NSFBackupEnd(db, ctx, BACKUPEND_ABORT);
+    if (!second) NSFBackupEnd(db2, ctx2, BACKUPEND_ABORT);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    close(sync_pipe[0]);
+    close(sync_pipe[1]);
+    NSFDbClose(db);
+    NSFDbClose(db2);
+    assert_int_equal(got, 1);
+    assert_int_equal(first, NOERROR);
+    assert_int_equal(second, ERR_BACKUP_ALREADY_IN_PROGRESS);
+}
+
 /* An interrupted apply leaves a mark that refuses the copy, and applying the
  * same change info again completes it. */
 static void test_apply_is_crash_safe(void **state)
@@ -468,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuses_when_writer_holds_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncation_without_lease_break, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_backup_per_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_locks_are_not_backups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_is_crash_safe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planted_side_mark_ignored, setup, teardown),

@@ -49,7 +49,8 @@
  *
  * One backup per inode at a time, across processes: an OFD read lock on a
  * byte far past any data (LOCK_OFFSET) marks a running backup; after taking
- * ours we look for any other owner's lock there.  OFD locks die with the
+ * ours we look for any other owner's lock of exactly that byte (other
+ * programs' whole-file locks cover it too, and are no backups).  OFD locks die with the
  * descriptor, so a killed backup leaves nothing behind.
  */
 #include <errno.h>
@@ -230,23 +231,6 @@ static void file_directory(int fd, char *dir, size_t size)
     if (strlen(path) < size) strcpy(dir, path);
 }
 
-static nsf_status take_backup_lock(int fd)
-{
-    struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOCK_OFFSET, .l_len = 1 };
-
-    if (fcntl(fd, F_OFD_SETLK, &lock) < 0)
-        return errno == EAGAIN || errno == EACCES ? ERR_BACKUP_ALREADY_IN_PROGRESS : nsf_status_from_errno(errno);
-    memset(&lock, 0, sizeof(lock));
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
-    lock.l_start = LOCK_OFFSET;
-    lock.l_len = 1;
-    if (fcntl(fd, F_OFD_GETLK, &lock) < 0) return nsf_status_from_errno(errno);
-    /* another descriptor's lock there: a backup of this inode is running */
-    if (lock.l_type != F_UNLCK) return ERR_BACKUP_ALREADY_IN_PROGRESS;
-    return 0;
-}
-
 static nsf_status start_reflink(struct nsf_recorder *rec)
 {
     struct stat st;
@@ -289,6 +273,55 @@ static void locks_device(struct nsf_recorder *rec, unsigned int *dev_major, unsi
             break;
         }
     fclose(f);
+}
+
+/* How many OFD read locks sit exactly on the backup byte of the file, per
+ * /proc/locks (ours included); -1 if unknown. */
+static int backup_locks_on_byte(struct nsf_recorder *rec)
+{
+    char line[256], want[96];
+    unsigned int dev_major, dev_minor;
+    FILE *locks = fopen("/proc/locks", "re");
+    int count = 0;
+
+    if (!locks) return -1;
+    locks_device(rec, &dev_major, &dev_minor);
+    snprintf(want, sizeof(want), " %02x:%02x:%lu %lld %lld", dev_major, dev_minor, (unsigned long)rec->st.st_ino,
+             (long long)LOCK_OFFSET, (long long)LOCK_OFFSET);
+    while (fgets(line, sizeof(line), locks))
+        if (strstr(line, "OFDLCK") && strstr(line, " READ ") && strstr(line, want)) count++;
+    fclose(locks);
+    return count;
+}
+
+/* One backup per inode: our OFD read lock on the backup byte, then is there
+ * another's?  Locks that merely cover the byte are other programs' (a
+ * reader's or writer's whole-file lock), not backups: only a lock of exactly
+ * that byte counts (a backup's read lock, an apply's write lock). */
+static nsf_status take_backup_lock(struct nsf_recorder *rec)
+{
+    struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOCK_OFFSET, .l_len = 1 };
+
+    if (fcntl(rec->fd, F_OFD_SETLK, &lock) < 0)
+    {
+        if (errno != EAGAIN && errno != EACCES) return nsf_status_from_errno(errno);
+        /* a write lock covers the byte: an apply's, or a whole-file one, which
+         * no backup's read lock could coexist with - then no backup runs, and
+         * this one goes without its mark */
+        if (fcntl(rec->fd, F_OFD_GETLK, &lock) < 0) return nsf_status_from_errno(errno);
+        return lock.l_type != F_UNLCK && lock.l_start == LOCK_OFFSET && lock.l_len == 1 ?
+               ERR_BACKUP_ALREADY_IN_PROGRESS : 0;
+    }
+    memset(&lock, 0, sizeof(lock));
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = LOCK_OFFSET;
+    lock.l_len = 1;
+    if (fcntl(rec->fd, F_OFD_GETLK, &lock) < 0) return nsf_status_from_errno(errno);
+    if (lock.l_type == F_UNLCK) return 0;
+    if (lock.l_start == LOCK_OFFSET && lock.l_len == 1) return ERR_BACKUP_ALREADY_IN_PROGRESS;
+    /* a lock covering the byte answered first; another backup's may hide behind it */
+    return backup_locks_on_byte(rec) > 1 ? ERR_BACKUP_ALREADY_IN_PROGRESS : 0;
 }
 
 /* Is our lease still in /proc/locks (active or breaking)? */
@@ -480,7 +513,7 @@ nsf_status nsf_recorder_start(int fd, struct nsf_recorder **recorder, uint64_t *
         status = ERR_NOT_NSF;
         goto failed;
     }
-    if ((status = take_backup_lock(rec->fd))) goto failed;
+    if ((status = take_backup_lock(rec))) goto failed;
     file_directory(rec->fd, rec->dir, sizeof(rec->dir));
     if (getrandom(rec->header.backup_id, sizeof(rec->header.backup_id), 0) != sizeof(rec->header.backup_id))
     {
