@@ -108,6 +108,14 @@ ln -s "$work/victim" "$work/planted.ci"
 check "winbackup nsf copy --force does not follow a symlink planted at DST or at --info FILE" sh -c \
     '! "$1" nsf copy "$2" "$3" --force 2>/dev/null && ! "$1" nsf copy "$2" "$4" --info "$5" --force 2>/dev/null &&
      grep -q "not to be overwritten" "$6"' _ "$wb" "$work/a.nsf" "$work/planted.copy" "$work/p2.copy" "$work/planted.ci" "$work/victim"
+# a copy that fails (here Start refused: a writer holds SRC open, read-lease
+# recorder forced) leaves neither DST nor the change info behind
+(sleep 10 >> "$work/a.nsf") & holder=$!
+sleep 0.5
+check "a failed winbackup nsf copy leaves no DST and no --info FILE behind" sh -c \
+    '! WINBACKUP_NSF_RECORDER=lease "$1" nsf copy "$2" "$3" --info "$4" 2>/dev/null && [ ! -e "$3" ] && [ ! -e "$4" ]' _ \
+    "$wb" "$work/a.nsf" "$work/failed.copy" "$work/failed.ci"
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
 check "winbackup nsf copy of server!!path: ERR_NOT_LOCAL (0x0220)" sh -c '"$1" nsf copy "srv!!x.nsf" "$2" 2>&1 | grep -q "0x0220"' _ "$wb" "$work/r.copy"
 "$wb" nsf copy "$work/a.nsf" "$work/b.copy" --info "$work/b.ci" >/dev/null
 check "saved change info is valid (nsf info)" sh -c '"$1" nsf info "$2" | grep -q "size at start 3000000"' _ "$wb" "$work/b.ci"

@@ -99,6 +99,7 @@ static int cmd_copy(int argc, char **argv)
 {
     const char *src = NULL, *dst = NULL, *info_path = NULL;
     int show_progress = isatty(STDERR_FILENO), force = 0, in = -1, out = -1, info_fd = -1, i, ret = 1;
+    int made_dst = 0, made_info = 0;
     DBHANDLE db = NULLHANDLE;
     DHANDLE backup = NULLHANDLE, apply = NULLHANDLE;
     DWORD size_low, size_high, info_low, info_high, filled;
@@ -144,12 +145,14 @@ static int cmd_copy(int argc, char **argv)
         ret = sys_failed("create", dst);
         goto done;
     }
+    made_dst = 1;
     if (info_path &&
         (info_fd = open(info_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
     {
         ret = sys_failed("create", info_path);
         goto done;
     }
+    made_info = info_path != NULL;
     if ((status = NSFBackupStart(db, 0, &backup, &size_low, &size_high)))
     {
         ret = nsf_failed("start", src, status);
@@ -229,6 +232,11 @@ done:
     if (in >= 0) close(in);
     if (out >= 0) close(out);
     if (info_fd >= 0) close(info_fd);
+    /* A copy that failed is no backup and must not look like one: it goes, and
+     * its change info (a half-applied copy without saved change info could
+     * never be finished).  Only kill -9 leaves a partial copy behind. */
+    if (ret && made_dst) unlink(dst);
+    if (ret && made_info) unlink(info_path);
     NotesTerm();
     free(buffer);
     return ret;
