@@ -59,6 +59,7 @@ static STATUS (LNPUBLIC *pOSMemGetSize)(DHANDLE, DWORD *);
 static void *(LNPUBLIC *pOSLockObject)(DHANDLE);
 static BOOL (LNPUBLIC *pOSUnlockObject)(DHANDLE);
 static WORD (LNPUBLIC *pOSLoadString)(HMODULE, STATUS, char *, WORD);
+static WORD (LNPUBLIC *pOSTranslate)(WORD, const char *, WORD, char *, WORD);
 
 static char temp_dir[MAX_PATH];
 
@@ -73,6 +74,7 @@ static BOOL load_nnotes(void)
     LOAD(OSMemAlloc); LOAD(OSMemFree); LOAD(OSMemGetSize); LOAD(OSLockObject); LOAD(OSUnlockObject);
     LOAD(OSLoadString);
 #undef LOAD
+    pOSTranslate = (void *)GetProcAddress( nnotes, "OSTranslate" );   /* optional here */
     return TRUE;
 }
 
@@ -199,6 +201,84 @@ static void test_load_string(void)
         ok( len > 0, "OSLoadString(%#x) returned %u\n", codes[i], len );
         ok( len == strlen( text ), "length %u, string %s\n", len, debugstr_a( text ) );
     }
+}
+
+/* OSTranslate never writes past OutLength bytes (the NUL included); what does
+ * not fit is cut at a whole character. */
+static void test_translate(void)
+{
+    static const WORD modes[] = { OS_TRANSLATE_LMBCS_TO_NATIVE, OS_TRANSLATE_NATIVE_TO_LMBCS };
+    char out[64];
+    unsigned int i, j;
+    WORD len, size;
+
+    if (!pOSTranslate)
+    {
+        win_skip( "OSTranslate not exported\n" );
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(modes); i++)
+        for (size = 1; size <= 6; size++)
+        {
+            memset( out, 'X', sizeof(out) );
+            len = pOSTranslate( modes[i], "hello, world", 12, out, size );
+            for (j = size; j < sizeof(out); j++) if (out[j] != 'X') break;
+            ok( j == sizeof(out), "mode %u, OutLength %u: byte %u written (returned %u)\n", modes[i], size, j, len );
+            ok( len < size, "mode %u, OutLength %u: returned %u\n", modes[i], size, len );
+            ok( len == size - 1 || broken( len == 0 ), "mode %u, OutLength %u: returned %u\n", modes[i], size, len );
+            ok( !strncmp( out, "hello", len ) && !out[len], "mode %u, OutLength %u: got %s\n", modes[i], size,
+                debugstr_an( out, size ) );
+        }
+}
+
+/* A relative name whose full path is longer than any buffer of the DLL: the
+ * open fails, or NSFDbPathGet fails or returns that path, never success with
+ * an empty one.  (Windows without long paths fails the creation: skipped.) */
+static void test_long_full_path(void)
+{
+    char cwd[MAX_PATH], dir[128], name[160], canonical[MAXPATH * 4], expanded[MAXPATH * 4];
+    DBHANDLE db;
+    STATUS status;
+    HANDLE file;
+    int depth = 0;
+
+    GetCurrentDirectoryA( sizeof(cwd), cwd );
+    SetCurrentDirectoryA( temp_dir );
+    memset( dir, 'd', 100 );
+    dir[100] = 0;
+    memset( name, 'n', 150 );
+    strcpy( name + 150, ".nsf" );
+    while (depth < 4 && (CreateDirectoryA( dir, NULL ) || GetLastError() == ERROR_ALREADY_EXISTS) && SetCurrentDirectoryA( dir ))
+        depth++;
+    file = depth == 4 ? CreateFileA( name, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL ) : INVALID_HANDLE_VALUE;
+    if (file == INVALID_HANDLE_VALUE)
+    {
+        skip( "cannot make a path of more than 500 characters (depth %d, error %lu)\n", depth, GetLastError() );
+    }
+    else
+    {
+        CloseHandle( file );
+        SetCurrentDirectoryA( ".." );
+        strcpy( canonical, dir );
+        strcat( canonical, "\\" );
+        strcat( canonical, name );
+        strcpy( expanded, "untouched" );
+        status = pNSFDbOpen( canonical, &db );
+        if (!status)
+        {
+            status = pNSFDbPathGet( db, NULL, expanded );
+            pNSFDbClose( db );
+        }
+        ok( status || expanded[0], "NSFDbOpen and NSFDbPathGet returned NOERROR and an empty path\n" );
+        SetCurrentDirectoryA( dir );
+        DeleteFileA( name );
+    }
+    while (depth--)
+    {
+        SetCurrentDirectoryA( ".." );
+        RemoveDirectoryA( dir );
+    }
+    SetCurrentDirectoryA( cwd );
 }
 
 static void test_errors(void)
@@ -427,6 +507,8 @@ START_TEST(nnotes)
 
     test_memory();
     test_load_string();
+    test_translate();
+    test_long_full_path();
     test_errors();
     test_backup_flow();
 

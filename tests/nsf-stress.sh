@@ -12,6 +12,9 @@
 #                                                                 at Start on ext4/tmpfs
 #   both     one of each (XFS/btrfs)
 #   resize   truncations and extensions besides the writes     -> invariant, everywhere
+# Then one backup per edit made after Start and before the copy reads
+# (truncations to sizes that are not block multiples, open(O_RDONLY|O_TRUNC),
+# an unaligned punch and write: invariant or ERR_NSF_CANT_BACKUP).
 # Then kill -9 of `winbackup nsf copy` during Start and during the copy (the
 # source unchanged, no backup lock, lease or file left: the next backup and a
 # writer get in at once), and of `winbackup nsf apply` (the copy is refused
@@ -64,6 +67,33 @@ run_case() {   # fs label, dir, writers, expect
         fail "$1: $3 writer(s), expect $4"; tail -5 "$log"
     fi
     rm -f "$2/live.dat" "$2/live.dat.copy"
+}
+
+edit_tests() {   # fs label, dir: unaligned truncations, O_TRUNC, punch, write before the copy reads
+    if "$stress" --edits "$2/e.dat" > "$work/edits.log" 2>&1; then pass "$1: edits before the copy (unaligned truncate, O_RDONLY|O_TRUNC, punch, write): invariant or clean refusal"
+    else fail "$1: edits before the copy"; grep -v '^ok' "$work/edits.log"; fi
+    rm -f "$2/e.dat" "$2/e.dat.copy"
+}
+
+# ZERO records (holes at Start, from the reflink recorder) applied where holes
+# cannot be punched (ramfs): zeros are written only below the copy's end, so a
+# 24-byte record does not allocate a GiB.  The copy here holds the file's
+# first 4 KiB; the change info turns it into the 64 MiB sparse file.  (The
+# allocation is measured before cmp: reading a ramfs hole allocates it.)
+zero_tests() {   # fs label, dir (a reflink file system)
+    r=$work/ramfs
+    if ! mountpoint -q "$r" 2>/dev/null; then skip "$1: ZERO records on ramfs (ramfs not mounted)"; return; fi
+    head -c 4096 /dev/urandom > "$2/z.dat" && truncate -s 64M "$2/z.dat"
+    ok=1
+    "$wb" nsf copy "$2/z.dat" "$2/z.copy" --info "$work/z.ci" >/dev/null 2>&1 || ok=0
+    head -c 4096 "$2/z.dat" > "$r/z.copy"
+    "$wb" nsf apply "$r/z.copy" "$work/z.ci" >/dev/null 2>&1 || ok=0
+    used=$(du -k "$r/z.copy" | cut -f1)
+    [ "$used" -le 1024 ] || ok=0
+    cmp -s "$2/z.dat" "$r/z.copy" || ok=0
+    if [ $ok = 1 ]; then pass "$1 -> ramfs: ZERO records past the copy's end allocate nothing (${used} KiB for 64 MiB)"
+    else fail "$1 -> ramfs: ZERO records applied without punching (${used:-?} KiB allocated for 4 KiB of data)"; fi
+    rm -f "$2/z.dat" "$2/z.copy" "$r/z.copy" "$work/z.ci"
 }
 
 kill_tests() {   # fs label, dir
@@ -129,6 +159,44 @@ kill_tests() {   # fs label, dir
     rm -f "$d/k.dat" "$d/k.copy" "$work/k.ref" "$work/k.ci" "$work/x.copy" "$work/k.pre"
 }
 
+# Where a file system has no user xattrs (ramfs), the apply mark is a side
+# file "<copy>.nsf-apply": an apply that stopped halfway leaves it (the copy
+# is refused until the same change info completes it), and one planted by
+# another user (a FIFO, a file of theirs) is no mark: it neither blocks nor
+# refuses a backup or an apply.
+side_mark_tests() {
+    r=$work/ramfs
+    mkdir -p "$r" && mount -t ramfs nsf-stress "$r" 2>/dev/null || { skip "ramfs side-file mark: cannot mount ramfs"; return; }
+    mounts="$r $mounts"
+    chmod 755 "$work"; chmod 1777 "$r"
+    head -c $((size << 20)) /dev/urandom > "$r/s.dat"
+    ok=1
+    "$stress" --make-info "$r/s.dat" "$work/s.ref" "$r/s.copy" "$work/s.ci" >/dev/null 2>&1 || ok=0
+    head -c $(($(stat -c %s "$work/s.ci") / 2)) "$work/s.ci" > "$work/s.half"
+    "$wb" nsf apply "$r/s.copy" "$work/s.half" 2>/dev/null && ok=0              # stops halfway: marked
+    [ -f "$r/s.copy.nsf-apply" ] || ok=0
+    "$wb" nsf copy "$r/s.copy" "$work/x.copy" 2>&1 | grep -q 0x13f9 || ok=0       # refused as half-applied
+    "$wb" nsf apply "$r/s.copy" "$work/s.ci" && cmp -s "$r/s.copy" "$work/s.ref" || ok=0
+    [ -e "$r/s.copy.nsf-apply" ] && ok=0
+    if [ $ok = 1 ]; then pass "ramfs (no user xattrs): a half-applied copy is marked by its side file, refused, then completed"
+    else fail "ramfs (no user xattrs): side-file mark of a half-applied copy"; fi
+    ok=1
+    rm -f "$work/x.copy"
+    setpriv --reuid=65534 --regid=65534 --clear-groups mkfifo "$r/s.dat.nsf-apply" 2>/dev/null || ok=0
+    timeout 20 "$wb" nsf copy "$r/s.dat" "$work/x.copy" >/dev/null 2>&1 || ok=0
+    rm -f "$r/s.dat.nsf-apply" "$work/x.copy"
+    setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo 0123456789abcdef > "$1"' _ "$r/s.dat.nsf-apply" || ok=0
+    timeout 20 "$wb" nsf copy "$r/s.dat" "$work/x.copy" >/dev/null 2>&1 && cmp -s "$r/s.dat" "$work/x.copy" || ok=0
+    "$wb" nsf copy "$r/s.dat" "$r/y.copy" --info "$work/y.ci" >/dev/null 2>&1 || ok=0
+    setpriv --reuid=65534 --regid=65534 --clear-groups mkfifo "$r/y.copy.nsf-apply" 2>/dev/null || ok=0
+    timeout 20 "$wb" nsf apply "$r/y.copy" "$work/y.ci" >/dev/null 2>&1 && cmp -s "$r/s.dat" "$r/y.copy" || ok=0
+    [ -e "$r/y.copy.nsf-apply" ] && ok=0
+    if [ $ok = 1 ]; then pass "ramfs: side marks planted by another user (FIFO, their file) neither block nor refuse backup and apply"
+    else fail "ramfs: side marks planted by another user"; fi
+    rm -f "$r"/* "$work/s.ref" "$work/s.ci" "$work/s.half" "$work/x.copy" "$work/y.ci"
+}
+if [ "$(id -u)" = 0 ]; then side_mark_tests; else skip "ramfs side-file mark (needs root)"; fi
+
 # tmpfs
 if [ "$(id -u)" = 0 ] && mkdir -p "$work/tmpfs" && mount -t tmpfs -o size=$((size * 4 + 64))M tmpfs "$work/tmpfs" 2>/dev/null; then
     mounts="$work/tmpfs $mounts"; tmpfs=$work/tmpfs
@@ -147,12 +215,19 @@ for fs in tmpfs ext4 xfs btrfs; do
         run_case "$fs" "$dir" reopen ok
         run_case "$fs" "$dir" held ok
         run_case "$fs" "$dir" both ok
-        run_case "$fs" "$dir" resize ok ;;
+        run_case "$fs" "$dir" resize ok
+        zero_tests "$fs" "$dir"
+        # a NOCOW file on btrfs cannot be cloned: the read lease, whose
+        # /proc/locks entry names the superblock's device, not the subvolume's st_dev
+        if [ $fs = btrfs ] && touch "$dir/live.dat" && chattr +C "$dir/live.dat" 2>/dev/null; then
+            run_case "btrfs NOCOW file (read lease)" "$dir" reopen ok
+        elif [ $fs = btrfs ]; then skip "btrfs NOCOW file (chattr +C failed)"; fi ;;
     *)
         run_case "$fs" "$dir" reopen ok
         run_case "$fs" "$dir" held refuse
         run_case "$fs" "$dir" resize ok ;;
     esac
+    edit_tests "$fs" "$dir"
     kill_tests "$fs" "$dir"
 done
 case $tmpfs in /dev/shm/*) rm -rf "$tmpfs" ;; esac

@@ -167,6 +167,40 @@ static void test_refuses_when_writer_holds_file(void **state)
     NSFDbClose(db);
 }
 
+/* open(O_RDONLY | O_TRUNC) truncates a file without breaking a read lease
+ * (the kernel breaks leases for opens for writing and truncate(2) only): the
+ * backup must fail, both when nothing else happens before Stop and when a
+ * writer breaks the lease afterwards (the save then finds the file short),
+ * instead of handing out empty change info for a copy of a truncated file. */
+static void test_truncation_without_lease_break(void **state)
+{
+    DBHANDLE db;
+    DHANDLE ctx;
+    DWORD lo, hi;
+    pid_t pid;
+    int status, fd;
+
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    assert_true((fd = open(src, O_RDONLY | O_TRUNC)) >= 0);
+    close(fd);
+    assert_int_equal(NSFBackupStop(db, ctx), ERR_NSF_CANT_BACKUP);
+    assert_int_equal(NSFBackupEnd(db, ctx, BACKUPEND_ABORT), NOERROR);
+    write_file(src, start_image, SIZE);
+
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    write_file(copy, start_image, SIZE / 2);
+    assert_int_equal(NSFBackupSetHighWaterMark(db, ctx, SIZE / 2, 0), NOERROR);
+    assert_true((fd = open(src, O_RDONLY | O_TRUNC)) >= 0);
+    close(fd);
+    if (!(pid = fork())) child_write_block(src, 0, 0xDD);   /* breaks the lease: the save finds 0 bytes */
+    waitpid(pid, &status, 0);
+    assert_int_equal(NSFBackupStop(db, ctx), ERR_NSF_CANT_BACKUP);
+    assert_int_equal(NSFBackupEnd(db, ctx, BACKUPEND_ABORT), NOERROR);
+    NSFDbClose(db);
+    write_file(src, start_image, SIZE);
+}
+
 /* One backup per file: a second Start from this or another process is
  * refused until the first ends or its process dies. */
 static void test_one_backup_per_file(void **state)
@@ -220,6 +254,49 @@ static void test_one_backup_per_file(void **state)
     close(sync_pipe[1]);
     NSFDbClose(db);
     NSFDbClose(db2);
+}
+
+/* A lock that merely covers the backup byte (a reader's whole-file POSIX
+ * lock, which needs nothing but read access) is not a backup: Start goes on.
+ * A backup hidden behind such a lock is still found. */
+static void test_foreign_locks_are_not_backups(void **state)
+{
+    DBHANDLE db = 0, db2 = 0;
+    DHANDLE ctx, ctx2;
+    DWORD lo, hi;
+    STATUS first, second;
+    ssize_t got;
+    pid_t pid;
+    int status, sync_pipe[2];
+    char c;
+
+    assert_int_equal(pipe(sync_pipe), 0);
+    if (!(pid = fork()))
+    {
+        struct flock whole = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+        int fd = open(src, O_RDONLY);
+        if (fd < 0 || fcntl(fd, F_SETLK, &whole) < 0) _exit(1);
+        if (write(sync_pipe[1], "l", 1) != 1) _exit(1);
+        pause();
+        _exit(0);
+    }
+    /* (the child is gone before anything is asserted) */
+    got = read(sync_pipe[0], &c, 1);
+    NSFDbOpen(src, &db);
+    NSFDbOpen(src, &db2);
+    first = NSFBackupStart(db, 0, &ctx, &lo, &hi);
+    second = NSFBackupStart(db2, 0, &ctx2, &lo, &hi);
+    if (!first) NSFBackupEnd(db, ctx, BACKUPEND_ABORT);
+    if (!second) NSFBackupEnd(db2, ctx2, BACKUPEND_ABORT);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    close(sync_pipe[0]);
+    close(sync_pipe[1]);
+    NSFDbClose(db);
+    NSFDbClose(db2);
+    assert_int_equal(got, 1);
+    assert_int_equal(first, NOERROR);
+    assert_int_equal(second, ERR_BACKUP_ALREADY_IN_PROGRESS);
 }
 
 /* An interrupted apply leaves a mark that refuses the copy, and applying the
@@ -305,6 +382,63 @@ static void test_apply_is_crash_safe(void **state)
     free(got);
 }
 
+/* A FIFO is refused as not a regular file (ERR_NOT_NSF) by NSFDbOpen and by
+ * NSFBackupStartApplyChangeInfo, like a directory, instead of blocking in
+ * open() until some writer comes (alarm: a hang fails the test). */
+static void test_fifo_refused(void **state)
+{
+    char fifo[4300];
+    DBHANDLE db = 0x77;
+    DHANDLE ap = 0x77;
+
+    snprintf(fifo, sizeof(fifo), "%s/fifo.nsf", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    alarm(20);
+    assert_int_equal(NSFDbOpen(fifo, &db), ERR_NOT_NSF);
+    assert_int_equal(db, NULLHANDLE);
+    assert_int_equal(NSFBackupStartApplyChangeInfo(&ap, fifo, 0, 88, 0), ERR_NOT_NSF);
+    assert_int_equal(ap, NULLHANDLE);
+    assert_int_equal(NSFDbOpen(dir, &db), ERR_NOT_NSF);
+    alarm(0);
+    unlink(fifo);
+}
+
+/* "<file>.nsf-apply" planted by someone else (a FIFO, a file of another
+ * user) is no mark: NSFDbOpen neither blocks on it nor refuses the file as
+ * half-applied, and an apply beside it goes through. */
+static void test_planted_side_mark_ignored(void **state)
+{
+    char side[4300];
+    DBHANDLE db;
+    DHANDLE ctx;
+    DWORD lo, hi;
+    int fd;
+
+    snprintf(side, sizeof(side), "%s.nsf-apply", src);
+    assert_int_equal(mkfifo(side, 0666), 0);
+    alarm(20);
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    NSFDbClose(db);
+    unlink(side);
+    assert_true((fd = open(side, O_WRONLY | O_CREAT | O_EXCL, 0644)) >= 0);
+    assert_int_equal(write(fd, "0123456789abcdef", 16), 16);
+    assert_int_equal(fchown(fd, 65534, 65534), 0);
+    close(fd);
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    assert_int_equal(NSFBackupStop(db, ctx), NOERROR);
+    write_file(copy, start_image, SIZE);
+    snprintf(side, sizeof(side), "%s.nsf-apply", copy);
+    assert_int_equal(mkfifo(side, 0666), 0);
+    assert_int_equal(get_and_apply(db, ctx, copy, NULL, NULL), NOERROR);
+    alarm(0);
+    NSFBackupEnd(db, ctx, 0);
+    NSFDbClose(db);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s.nsf-apply", src);
+    unlink(side);
+}
+
 static void test_lmbcs_cp850_matches_iconv(void **state)
 {
     iconv_t cd = iconv_open("UTF-8", "CP850");
@@ -375,8 +509,12 @@ int main(void)
     {
         cmocka_unit_test_setup_teardown(test_writer_opening_during_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_when_writer_holds_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncation_without_lease_break, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_backup_per_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_locks_are_not_backups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_is_crash_safe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_planted_side_mark_ignored, setup, teardown),
         cmocka_unit_test(test_lmbcs_cp850_matches_iconv),
         cmocka_unit_test(test_lmbcs_beyond_cp850),
         cmocka_unit_test_setup_teardown(test_paths_and_log_info, setup, teardown),

@@ -10,6 +10,7 @@
 #      libnnotes.a installed by `make install-mingw-sysroot` into a scratch
 #      sysroot; both make byte-identical copies (the .exe under winbackup wine);
 #   3. the CLI: copy/apply/info, damaged and truncated change info refused,
+#      a file renamed over SRC during the copy,
 #      a half-applied copy refused until the same change info is applied again.
 # Prints "RESULT: P passed, F failed, S skipped".
 O=${O:-build}
@@ -101,10 +102,36 @@ uname=$(printf 'caf\303\251 \346\227\245')
 cp "$work/a.nsf" "$work/$uname.nsf"
 check "winbackup nsf copy of a non-ASCII path (UTF-8 -> LMBCS -> UTF-8)" sh -c '"$1" nsf copy "$2" "$3" >/dev/null && cmp -s "$2" "$3"' _ "$wb" "$work/$uname.nsf" "$work/$uname.copy"
 check "winbackup nsf copy refuses an existing target without --force" sh -c '! "$1" nsf copy "$2" "$3" 2>/dev/null' _ "$wb" "$work/a.nsf" "$work/a.copy"
+echo "not to be overwritten" > "$work/victim"
+ln -s "$work/victim" "$work/planted.copy"
+ln -s "$work/victim" "$work/planted.ci"
+check "winbackup nsf copy --force does not follow a symlink planted at DST or at --info FILE" sh -c \
+    '! "$1" nsf copy "$2" "$3" --force 2>/dev/null && ! "$1" nsf copy "$2" "$4" --info "$5" --force 2>/dev/null &&
+     grep -q "not to be overwritten" "$6"' _ "$wb" "$work/a.nsf" "$work/planted.copy" "$work/p2.copy" "$work/planted.ci" "$work/victim"
+# a copy that fails (here Start refused: a writer holds SRC open, read-lease
+# recorder forced) leaves neither DST nor the change info behind
+(sleep 10 >> "$work/a.nsf") & holder=$!
+sleep 0.5
+check "a failed winbackup nsf copy leaves no DST and no --info FILE behind" sh -c \
+    '! WINBACKUP_NSF_RECORDER=lease "$1" nsf copy "$2" "$3" --info "$4" 2>/dev/null && [ ! -e "$3" ] && [ ! -e "$4" ]' _ \
+    "$wb" "$work/a.nsf" "$work/failed.copy" "$work/failed.ci"
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
 check "winbackup nsf copy of server!!path: ERR_NOT_LOCAL (0x0220)" sh -c '"$1" nsf copy "srv!!x.nsf" "$2" 2>&1 | grep -q "0x0220"' _ "$wb" "$work/r.copy"
 "$wb" nsf copy "$work/a.nsf" "$work/b.copy" --info "$work/b.ci" >/dev/null
 check "saved change info is valid (nsf info)" sh -c '"$1" nsf info "$2" | grep -q "size at start 3000000"' _ "$wb" "$work/b.ci"
 check "saved change info applies" sh -c '"$1" nsf apply "$2" "$3" && cmp -s "$2" "$4"' _ "$wb" "$work/b.copy" "$work/b.ci" "$work/a.nsf"
+# a file renamed over SRC during `nsf copy` (tests/nsf/rename_shim.c puts the rename
+# just before the second lookup of SRC the CLI used to make): the copy is still of
+# the file that was backed up, never the new one cut to the old one's size
+if ${CC:-cc} -shared -fPIC -o "$work/rename_shim.so" "$top/tests/nsf/rename_shim.c" -ldl 2>/dev/null; then
+    head -c 2000000 /dev/urandom > "$work/decoy"
+    cp "$work/a.nsf" "$work/ren.nsf"
+    check "winbackup nsf copy: SRC renamed over during the copy, the copy is of the file backed up" sh -c \
+        'LD_PRELOAD="$1" SHIM_PATH="$2" SHIM_DECOY="$3" SHIM_NTH=2 "$4" nsf copy "$2" "$5" >/dev/null && cmp -s "$5" "$6"' _ \
+        "$work/rename_shim.so" "$work/ren.nsf" "$work/decoy" "$wb" "$work/ren.copy" "$work/a.nsf"
+else
+    skip "winbackup nsf copy with SRC renamed over (cannot build tests/nsf/rename_shim.c)"
+fi
 head -c $(($(stat -c %s "$work/b.ci") - 1)) "$work/b.ci" > "$work/trunc.ci"
 check "truncated change info: ERR_CORRUPT_CHANGE_INFO (0x0ea7)" sh -c '"$1" nsf apply "$2" "$3" 2>&1 | grep -q "0x0ea7"' _ "$wb" "$work/b.copy" "$work/trunc.ci"
 cp "$work/b.ci" "$work/flip.ci"

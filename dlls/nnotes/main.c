@@ -75,7 +75,7 @@ nsf_status pe_open_file( const char *lmbcs_path, DWORD access, struct pe_file **
 {
     WCHAR wide[MAX_PATH * 2];
     struct pe_file *file;
-    DWORD attributes;
+    DWORD attributes, full;
     int bad;
     size_t len = nsf_lmbcs_to_utf16( lmbcs_path, strlen( lmbcs_path ), (uint16_t *)wide, ARRAYSIZE(wide), &bad );
 
@@ -92,11 +92,17 @@ nsf_status pe_open_file( const char *lmbcs_path, DWORD access, struct pe_file **
         free( file );
         return status;
     }
-    if (GetFileType( file->handle ) != FILE_TYPE_DISK ||
-        !GetFullPathNameW( wide, ARRAYSIZE(file->path), file->path, NULL ))
+    if (GetFileType( file->handle ) != FILE_TYPE_DISK)
     {
         pe_close_file( file );
         return ERR_NOT_NSF;
+    }
+    /* a path that does not fit returns the size it needs, the buffer untouched */
+    full = GetFullPathNameW( wide, ARRAYSIZE(file->path), file->path, NULL );
+    if (!full || full >= ARRAYSIZE(file->path))
+    {
+        pe_close_file( file );
+        return ERR_INV_FILE_NAME;
     }
     *ret = file;
     return 0;
@@ -519,6 +525,20 @@ WORD LNPUBLIC OSLoadString( HMODULE hModule, STATUS StringCode, char *retBuffer,
     return nsf_api_load_string( StringCode, retBuffer, BufferLength );
 }
 
+/* The whole characters of wide[0..count) that fit in size bytes of the ANSI
+ * code page, without a NUL; returns the bytes written.  (WideCharToMultiByte
+ * fails outright when the output is too small, and with a size of 0 returns
+ * the size it would need without writing anything.) */
+static int wide_to_acp( const WCHAR *wide, int count, char *out, int size )
+{
+    while (count > 0 && WideCharToMultiByte( CP_ACP, 0, wide, count, NULL, 0, NULL, NULL ) > size)
+    {
+        count--;
+        if (count > 0 && IS_HIGH_SURROGATE( wide[count - 1] )) count--;
+    }
+    return count > 0 ? WideCharToMultiByte( CP_ACP, 0, wide, count, out, size, NULL, NULL ) : 0;
+}
+
 /***********************************************************************
  *           OSTranslate   (NNOTES.@)
  *
@@ -537,7 +557,7 @@ WORD LNPUBLIC OSTranslate( WORD TranslateMode, const char *In, WORD InLength, ch
     {
     case OS_TRANSLATE_LMBCS_TO_NATIVE:
         n = (int)nsf_lmbcs_to_utf16( In, len, (uint16_t *)wide, ARRAYSIZE(wide), &bad );
-        n = WideCharToMultiByte( CP_ACP, 0, wide, n, Out, OutLength - 1, NULL, NULL );
+        n = wide_to_acp( wide, n, Out, OutLength - 1 );
         Out[n] = 0;
         return (WORD)n;
     case OS_TRANSLATE_NATIVE_TO_LMBCS:

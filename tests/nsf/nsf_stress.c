@@ -14,6 +14,13 @@
  *              a file system without reflink, Start must fail with
  *              ERR_NSF_CANT_BACKUP (and nothing else is acceptable)
  *
+ *   nsf_stress --edits FILE
+ *     one backup per edit, made by a child process after Start and before
+ *     the copy reads anything: truncations to sizes that are not block
+ *     multiples (with and without extending again), open(O_RDONLY|O_TRUNC),
+ *     an unaligned punch and write.  Each must give the invariant or a clean
+ *     ERR_NSF_CANT_BACKUP, never a wrong copy.
+ *
  *   nsf_stress --make-info FILE REF COPY INFO
  *     for the kill-during-apply test: keep FILE's image in REF, back FILE up
  *     while a writer changes every block once, leave the raw copy in COPY and
@@ -29,6 +36,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -187,6 +195,108 @@ static int make_info(char **argv)
     return 0;
 }
 
+/* --edits: the edit runs in a child (a process of its own, as writers are) */
+static void edit(const char *path, int which)
+{
+    int fd;
+    switch (which)
+    {
+    case 0: _exit(truncate(path, 5000) ? 1 : 0);
+    case 1: _exit(truncate(path, 5000) || truncate(path, 3 << 20) ? 1 : 0);
+    case 2: _exit((fd = open(path, O_RDONLY | O_TRUNC)) < 0 ? 1 : 0);
+    case 3:
+        if ((fd = open(path, O_WRONLY)) < 0) _exit(1);
+        _exit(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 1000, 10000) ? 1 : 0);
+    default:
+        if ((fd = open(path, O_WRONLY)) < 0) _exit(1);
+        _exit(pwrite(fd, "edit", 4, 6000) != 4);
+    }
+}
+
+static int edits(const char *path)
+{
+    static const char *names[] = { "truncate to 5000", "truncate to 5000, extend to 3 MiB", "open(O_RDONLY|O_TRUNC)",
+                                   "punch [1000, 11000)", "write 4 bytes at 6000" };
+    unsigned char *buffer = malloc(BUF), *ref, *got;
+    uint64_t ref_size, got_size;
+    int passed = 0, failed = 0;
+    char copy[4096];
+
+    snprintf(copy, sizeof(copy), "%s.copy", path);
+    rng_state = 54321;
+    NotesInit();
+    for (int which = 0; which < 5; which++)
+    {
+        DBHANDLE db;
+        DHANDLE ctx, apply;
+        DWORD lo, hi, filled;
+        uint64_t size, done = 0;
+        STATUS st;
+        pid_t pid;
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), status;
+
+        for (int half = 0; half < 2; half++)
+        {
+            for (int i = 0; i < BUF / 8; i++) ((uint64_t *)buffer)[i] = rng();
+            if (fd < 0 || write(fd, buffer, BUF) != BUF) return 1;
+        }
+        if (fsync(fd) < 0) return 1;
+        close(fd);
+        ref = read_file(path, &ref_size);
+        if ((st = NSFDbOpen(path, &db)) || (st = NSFBackupStart(db, 0, &ctx, &lo, &hi)))
+        {
+            printf("FAIL %s: Start %s\n", names[which], status_text(st));
+            failed++;
+            continue;
+        }
+        size = (uint64_t)hi << 32 | lo;
+        if (!(pid = fork())) edit(path, which);
+        waitpid(pid, &status, 0);
+        fd = open(path, O_RDONLY);
+        int out = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        while (done < size)
+        {
+            ssize_t n = pread(fd, buffer, size - done < BUF ? size - done : BUF, done);
+            if (n <= 0 || write(out, buffer, n) != n) break;
+            done += n;
+            NSFBackupSetHighWaterMark(db, ctx, (DWORD)done, (DWORD)(done >> 32));
+        }
+        close(fd);
+        if (ftruncate(out, size) < 0) perror("ftruncate");
+        close(out);
+        if (!(st = NSFBackupStop(db, ctx)) && !(st = NSFBackupGetChangeInfoSize(db, ctx, 0, &lo, &hi)) &&
+            !(st = NSFBackupStartApplyChangeInfo(&apply, copy, 0, lo, hi)))
+        {
+            do
+            {
+                if ((st = NSFBackupGetNextChangeInfo(db, ctx, 0, (char *)buffer, BUF, &filled)) ||
+                    (st = NSFBackupApplyNextChangeInfo(apply, 0, (char *)buffer, filled)))
+                    break;
+            } while (filled);
+            st = st ? (NSFBackupEndApplyChangeInfo(apply, APPLYEND_ABORT), st) : NSFBackupEndApplyChangeInfo(apply, 0);
+        }
+        NSFBackupEnd(db, ctx, st ? BACKUPEND_ABORT : 0);
+        NSFDbClose(db);
+        got = read_file(copy, &got_size);
+        if (st == ERR_NSF_CANT_BACKUP) { printf("ok %s: refused cleanly (%s)\n", names[which], status_text(st)); passed++; }
+        else if (st) { printf("FAIL %s: %s\n", names[which], status_text(st)); failed++; }
+        else if (!got || got_size != ref_size || memcmp(got, ref, ref_size))
+        {
+            uint64_t first = 0;
+            while (got && first < ref_size && first < got_size && got[first] == ref[first]) first++;
+            printf("FAIL %s: copy + change info differs from the file at Start at byte %llu\n", names[which],
+                   (unsigned long long)first);
+            failed++;
+        }
+        else { printf("ok %s: invariant\n", names[which]); passed++; }
+        free(ref);
+        free(got);
+        unlink(copy);
+    }
+    printf("RESULT: %d passed, %d failed, 0 skipped\n", passed, failed);
+    return failed != 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *path, *writers, *expect;
@@ -196,6 +306,7 @@ int main(int argc, char **argv)
     char copy[4096], *buffer;
 
     if (argc == 6 && !strcmp(argv[1], "--make-info")) return make_info(argv);
+    if (argc == 3 && !strcmp(argv[1], "--edits")) return edits(argv[2]);
     if (argc < 5) { fprintf(stderr, "usage: nsf_stress FILE SIZE_MIB ROUNDS held|reopen|both|resize|none [ok|refuse]\n"); return 2; }
     path = argv[1];
     size = strtoull(argv[2], NULL, 10) << 20;

@@ -99,6 +99,7 @@ static int cmd_copy(int argc, char **argv)
 {
     const char *src = NULL, *dst = NULL, *info_path = NULL;
     int show_progress = isatty(STDERR_FILENO), force = 0, in = -1, out = -1, info_fd = -1, i, ret = 1;
+    int made_dst = 0, made_info = 0;
     DBHANDLE db = NULLHANDLE;
     DHANDLE backup = NULLHANDLE, apply = NULLHANDLE;
     DWORD size_low, size_high, info_low, info_high, filled;
@@ -122,24 +123,42 @@ static int cmd_copy(int argc, char **argv)
         return nsf_failed("copy", src, ERR_INV_FILE_NAME);
     if (!(buffer = malloc(COPY_BUFFER))) return sys_failed("copy", "buffer");
     NotesInit();
+    /* SRC is looked up once, for both the backup and the copy: NSFDbOpen and a
+     * later open() by name could see two files when one is renamed over SRC
+     * in between (programs save files that way), and the copy would not be
+     * of the file recorded.  O_PATH: NSFDbOpen judges the file (a FIFO must
+     * not block us) before we read it. */
+    if ((in = open(src, O_PATH | O_CLOEXEC)) >= 0) snprintf(src_lmbcs, sizeof(src_lmbcs), "/proc/self/fd/%d", in);
+    /* (a name we cannot look up gets the API's own error: ERR_NOT_LOCAL for server!!path, ...) */
     if ((status = NSFDbOpen(src_lmbcs, &db))) { ret = nsf_failed("open", src, status); goto done; }
-    if ((out = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
+    if (in < 0) { ret = sys_failed("open", src); goto done; }
+    {
+        int path_fd = in;
+        in = open(src_lmbcs, O_RDONLY | O_CLOEXEC);
+        close(path_fd);
+        if (in < 0) { ret = sys_failed("open", src); goto done; }
+    }
+    /* O_NOFOLLOW: --force replaces a file, never what a symlink planted under
+     * that name (in a shared directory) points to */
+    if ((out = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
     {
         ret = sys_failed("create", dst);
         goto done;
     }
-    if (info_path && (info_fd = open(info_path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
+    made_dst = 1;
+    if (info_path &&
+        (info_fd = open(info_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), 0600)) < 0)
     {
         ret = sys_failed("create", info_path);
         goto done;
     }
+    made_info = info_path != NULL;
     if ((status = NSFBackupStart(db, 0, &backup, &size_low, &size_high)))
     {
         ret = nsf_failed("start", src, status);
         goto done;
     }
     size = (uint64_t)size_high << 32 | size_low;
-    if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) { ret = sys_failed("open", src); goto done; }
 
     start = now();
     while (copied < size)
@@ -213,6 +232,11 @@ done:
     if (in >= 0) close(in);
     if (out >= 0) close(out);
     if (info_fd >= 0) close(info_fd);
+    /* A copy that failed is no backup and must not look like one: it goes, and
+     * its change info (a half-applied copy without saved change info could
+     * never be finished).  Only kill -9 leaves a partial copy behind. */
+    if (ret && made_dst) unlink(dst);
+    if (ret && made_info) unlink(info_path);
     NotesTerm();
     free(buffer);
     return ret;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,20 +41,43 @@ static nsf_status native_path(const char *lmbcs, char *utf8, size_t size)
     return 0;
 }
 
+/* Open a regular file only: a FIFO would block open() until a writer comes,
+ * a device may act on open itself.  The name is looked up once (O_PATH) and
+ * the file reopened through that descriptor, so what was checked is what is
+ * opened. */
+static nsf_status open_regular(const char *utf8, int flags, int *fd)
+{
+    char link[64];
+    struct stat st;
+    nsf_status status = 0;
+    int path_fd;
+
+    *fd = -1;
+    if ((path_fd = open(utf8, O_PATH | O_CLOEXEC)) < 0) return nsf_status_from_errno(errno);
+    if (fstat(path_fd, &st) < 0) status = nsf_status_from_errno(errno);
+    else if (!S_ISREG(st.st_mode)) status = ERR_NOT_NSF;
+    else
+    {
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", path_fd);
+        if ((*fd = open(link, flags | O_CLOEXEC | O_NOCTTY)) < 0) status = nsf_status_from_errno(errno);
+    }
+    close(path_fd);
+    return status;
+}
+
 static nsf_status db_open(const char *path, void **opaque)
 {
     struct native_file *file;
-    char utf8[PATH_MAX];
-    struct stat st;
+    char utf8[PATH_MAX], link[64];
     nsf_status status;
 
     if ((status = native_path(path, utf8, sizeof(utf8)))) return status;
     if (!(file = calloc(1, sizeof(*file)))) return ERR_MEMORY;
-    if ((file->fd = open(utf8, O_RDONLY | O_CLOEXEC)) < 0 || fstat(file->fd, &st) < 0)
-        status = nsf_status_from_errno(errno);
-    else if (!S_ISREG(st.st_mode)) status = ERR_NOT_NSF;
-    else if (!realpath(utf8, file->path)) status = nsf_status_from_errno(errno);
-    else status = nsf_posix_check_no_pending_apply(file->fd);
+    status = open_regular(utf8, O_RDONLY, &file->fd);
+    /* the full path of what was opened, not of a second lookup of the name */
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", file->fd);
+    if (!status && !realpath(link, file->path)) status = nsf_status_from_errno(errno);
+    if (!status) status = nsf_posix_check_no_pending_apply(file->fd);
     if (status)
     {
         if (file->fd >= 0) close(file->fd);
@@ -101,7 +125,7 @@ static nsf_status apply_open(const char *path, void **sink)
     int fd;
 
     if ((status = native_path(path, utf8, sizeof(utf8)))) return status;
-    if ((fd = open(utf8, O_RDWR | O_CLOEXEC)) < 0) return nsf_status_from_errno(errno);
+    if ((status = open_regular(utf8, O_RDWR, &fd))) return status;
     if ((status = nsf_posix_sink_open(fd, (struct nsf_posix_sink **)sink))) close(fd);
     return status;
 }

@@ -19,7 +19,10 @@
  *            differ (another physical address, or data where the Start clone
  *            had data and the Stop clone a hole; extents whose address is not
  *            trustworthy - inline, delalloc, encoded, unknown - count as
- *            changed).  Before-images are read from the Start clone.  Holes
+ *            changed; so does everything past the Stop clone's size, since a
+ *            truncation to a size that is not a block multiple can keep the
+ *            block holding the new EOF at its address).  Before-images are
+ *            read from the Start clone.  Holes
  *            (and unwritten extents) of the Start clone are always recorded,
  *            as ZERO records without payload: a hole can be filled and
  *            punched again between the clones, leaving both maps equal while
@@ -39,11 +42,15 @@
  *            made before any write could happen; above it the side file
  *            holds the Start image.  A revoked lease fails the backup
  *            (ERR_NSF_CANT_BACKUP at Stop) instead of producing a copy that
- *            is not a point-in-time image.
+ *            is not a point-in-time image.  open(O_RDONLY | O_TRUNC) cuts a
+ *            file without breaking a read lease: a save that finds the file
+ *            shorter than at Start, or a size that changed by Stop without a
+ *            break, fails the backup the same way.
  *
  * One backup per inode at a time, across processes: an OFD read lock on a
  * byte far past any data (LOCK_OFFSET) marks a running backup; after taking
- * ours we look for any other owner's lock there.  OFD locks die with the
+ * ours we look for any other owner's lock of exactly that byte (other
+ * programs' whole-file locks cover it too, and are no backups).  OFD locks die with the
  * descriptor, so a killed backup leaves nothing behind.
  */
 #include <errno.h>
@@ -80,6 +87,7 @@ struct fiemap_cursor
 {
     int fd;
     uint64_t limit;                 /* size at Start: nothing past it matters */
+    uint64_t size;                  /* the clone's own size: past it a hole, whatever the block holding its EOF maps */
     struct fiemap *map;
     uint32_t count, index;
     uint64_t from, to;              /* what the buffered extents describe */
@@ -125,6 +133,15 @@ static nsf_status cursor_piece(struct fiemap_cursor *c, uint64_t pos, struct pie
     struct fiemap_extent *e;
     nsf_status status;
 
+    if (pos >= c->size)
+    {
+        /* past EOF: a truncation to a size that is not a block multiple may keep
+         * the block that holds the new EOF (btrfs does), and with it its address,
+         * while the bytes after EOF are gone */
+        p->hole = 1;
+        p->end = c->limit;
+        return 0;
+    }
     if (!c->valid || pos < c->from || pos >= c->to)
         if ((status = cursor_fetch(c, pos))) return status;
     while (c->index < c->count &&
@@ -148,6 +165,7 @@ static nsf_status cursor_piece(struct fiemap_cursor *c, uint64_t pos, struct pie
         p->end = e->fe_logical + e->fe_length;
     }
     if (p->end > c->limit) p->end = c->limit;
+    if (p->end > c->size) p->end = c->size;
     return 0;
 }
 
@@ -213,23 +231,6 @@ static void file_directory(int fd, char *dir, size_t size)
     if (strlen(path) < size) strcpy(dir, path);
 }
 
-static nsf_status take_backup_lock(int fd)
-{
-    struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOCK_OFFSET, .l_len = 1 };
-
-    if (fcntl(fd, F_OFD_SETLK, &lock) < 0)
-        return errno == EAGAIN || errno == EACCES ? ERR_BACKUP_ALREADY_IN_PROGRESS : nsf_status_from_errno(errno);
-    memset(&lock, 0, sizeof(lock));
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
-    lock.l_start = LOCK_OFFSET;
-    lock.l_len = 1;
-    if (fcntl(fd, F_OFD_GETLK, &lock) < 0) return nsf_status_from_errno(errno);
-    /* another descriptor's lock there: a backup of this inode is running */
-    if (lock.l_type != F_UNLCK) return ERR_BACKUP_ALREADY_IN_PROGRESS;
-    return 0;
-}
-
 static nsf_status start_reflink(struct nsf_recorder *rec)
 {
     struct stat st;
@@ -246,15 +247,94 @@ static nsf_status start_reflink(struct nsf_recorder *rec)
     return 0;
 }
 
+/* The device /proc/locks names the file by: its superblock's, which is not
+ * st_dev everywhere (btrfs gives each subvolume a device of its own).  The
+ * file's mount in /proc/self/mountinfo has it; st_dev if that fails. */
+static void locks_device(struct nsf_recorder *rec, unsigned int *dev_major, unsigned int *dev_minor)
+{
+    char path[64], line[4096];
+    unsigned int maj, min;
+    int mnt_id = -1, id;
+    FILE *f;
+
+    *dev_major = major(rec->st.st_dev);
+    *dev_minor = minor(rec->st.st_dev);
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", rec->fd);
+    if (!(f = fopen(path, "re"))) return;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "mnt_id: %d", &mnt_id) == 1) break;
+    fclose(f);
+    if (mnt_id < 0 || !(f = fopen("/proc/self/mountinfo", "re"))) return;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "%d %*d %u:%u", &id, &maj, &min) == 3 && id == mnt_id)
+        {
+            *dev_major = maj;
+            *dev_minor = min;
+            break;
+        }
+    fclose(f);
+}
+
+/* How many OFD read locks sit exactly on the backup byte of the file, per
+ * /proc/locks (ours included); -1 if unknown. */
+static int backup_locks_on_byte(struct nsf_recorder *rec)
+{
+    char line[256], want[96];
+    unsigned int dev_major, dev_minor;
+    FILE *locks = fopen("/proc/locks", "re");
+    int count = 0;
+
+    if (!locks) return -1;
+    locks_device(rec, &dev_major, &dev_minor);
+    snprintf(want, sizeof(want), " %02x:%02x:%lu %lld %lld", dev_major, dev_minor, (unsigned long)rec->st.st_ino,
+             (long long)LOCK_OFFSET, (long long)LOCK_OFFSET);
+    while (fgets(line, sizeof(line), locks))
+        if (strstr(line, "OFDLCK") && strstr(line, " READ ") && strstr(line, want)) count++;
+    fclose(locks);
+    return count;
+}
+
+/* One backup per inode: our OFD read lock on the backup byte, then is there
+ * another's?  Locks that merely cover the byte are other programs' (a
+ * reader's or writer's whole-file lock), not backups: only a lock of exactly
+ * that byte counts (a backup's read lock, an apply's write lock). */
+static nsf_status take_backup_lock(struct nsf_recorder *rec)
+{
+    struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOCK_OFFSET, .l_len = 1 };
+
+    if (fcntl(rec->fd, F_OFD_SETLK, &lock) < 0)
+    {
+        if (errno != EAGAIN && errno != EACCES) return nsf_status_from_errno(errno);
+        /* a write lock covers the byte: an apply's, or a whole-file one, which
+         * no backup's read lock could coexist with - then no backup runs, and
+         * this one goes without its mark */
+        if (fcntl(rec->fd, F_OFD_GETLK, &lock) < 0) return nsf_status_from_errno(errno);
+        return lock.l_type != F_UNLCK && lock.l_start == LOCK_OFFSET && lock.l_len == 1 ?
+               ERR_BACKUP_ALREADY_IN_PROGRESS : 0;
+    }
+    memset(&lock, 0, sizeof(lock));
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = LOCK_OFFSET;
+    lock.l_len = 1;
+    if (fcntl(rec->fd, F_OFD_GETLK, &lock) < 0) return nsf_status_from_errno(errno);
+    if (lock.l_type == F_UNLCK) return 0;
+    if (lock.l_start == LOCK_OFFSET && lock.l_len == 1) return ERR_BACKUP_ALREADY_IN_PROGRESS;
+    /* a lock covering the byte answered first; another backup's may hide behind it */
+    return backup_locks_on_byte(rec) > 1 ? ERR_BACKUP_ALREADY_IN_PROGRESS : 0;
+}
+
 /* Is our lease still in /proc/locks (active or breaking)? */
 static int lease_still_held(struct nsf_recorder *rec)
 {
     char line[256], want[64];
     FILE *locks = fopen("/proc/locks", "re");
+    unsigned int dev_major, dev_minor;
     int held = 0;
 
     if (!locks) return 0;
-    snprintf(want, sizeof(want), " %d %02x:%02x:%lu ", (int)getpid(), major(rec->st.st_dev), minor(rec->st.st_dev),
+    locks_device(rec, &dev_major, &dev_minor);
+    snprintf(want, sizeof(want), " %d %02x:%02x:%lu ", (int)getpid(), dev_major, dev_minor,
              (unsigned long)rec->st.st_ino);
     while (!held && fgets(line, sizeof(line), locks))
         if (strstr(line, "LEASE") && strstr(line, want)) held = 1;
@@ -289,7 +369,13 @@ static nsf_status copy_range(int from_fd, int to_fd, uint64_t offset, uint64_t e
             status = nsf_status_from_errno(errno);
             break;
         }
-        if (!done) break;       /* the file is shorter than at Start: impossible under the lease */
+        if (!done)
+        {
+            /* shorter than at Start, yet no writer got past the lease: truncated by
+             * open(O_RDONLY | O_TRUNC), which breaks no read lease */
+            status = ERR_NSF_CANT_BACKUP;
+            break;
+        }
         offset += done;
     }
     free(buffer);
@@ -335,8 +421,17 @@ static void *lease_thread(void *arg)
     }
     if (rec->lease_state == LEASE_WATCHING)
     {
+        /* Nothing broke the lease, so nothing wrote - unless an open(O_RDONLY |
+         * O_TRUNC) cut the file, which breaks no read lease: the size tells, and
+         * is checked before the lease goes, while no writer can have changed it. */
+        struct stat st;
+        if (fstat(rec->fd, &st) < 0 || (uint64_t)st.st_size != rec->header.start_size)
+        {
+            rec->lease_error = ERR_NSF_CANT_BACKUP;
+            rec->lease_state = LEASE_FAILED;
+        }
+        else rec->lease_state = LEASE_RELEASED;
         fcntl(rec->fd, F_SETLEASE, F_UNLCK);
-        rec->lease_state = LEASE_RELEASED;
     }
     return NULL;
 }
@@ -418,7 +513,7 @@ nsf_status nsf_recorder_start(int fd, struct nsf_recorder **recorder, uint64_t *
         status = ERR_NOT_NSF;
         goto failed;
     }
-    if ((status = take_backup_lock(rec->fd))) goto failed;
+    if ((status = take_backup_lock(rec))) goto failed;
     file_directory(rec->fd, rec->dir, sizeof(rec->dir));
     if (getrandom(rec->header.backup_id, sizeof(rec->header.backup_id), 0) != sizeof(rec->header.backup_id))
     {
@@ -538,15 +633,19 @@ nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
 {
     const struct nsf_range_source_ops *ops;
     nsf_status status;
+    struct stat st;
 
     if (rec->stopped) return ERR_NOT_DOING_BACKUP;
     if (rec->kind == NSF_RECORDER_REFLINK)
     {
         if ((rec->clone_stop = open_tmpfile(rec->dir)) < 0) return nsf_status_from_errno(errno);
-        if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0) return nsf_status_from_errno(errno);
+        if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0 || fstat(rec->clone_stop, &st) < 0)
+            return nsf_status_from_errno(errno);
         rec->cur_start.fd = rec->clone_start;
         rec->cur_stop.fd = rec->clone_stop;
         rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
+        rec->cur_start.size = rec->header.start_size;
+        rec->cur_stop.size = st.st_size;
         if (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
             !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))))
             return ERR_MEMORY;

@@ -5,7 +5,9 @@
  * progress" with the backup id of the change info: the user xattr
  * user.winbackup.nsf.apply (16 bytes), or where the file system has no user
  * xattrs a side file "<copy>.nsf-apply" holding the same 16 bytes; the mark
- * is made durable (fsync) first.  finish() sets the size at Start, fsyncs
+ * is made durable (fsync) first.  A side file counts only if it is a regular
+ * file owned by root, the copy's owner or us: others may create files in
+ * the directory too.  finish() sets the size at Start, fsyncs
  * and removes the mark.  A crash or kill in between leaves the mark: the
  * copy is known to be half-applied (NSFDbOpen and a new apply refuse it
  * with ERR_DBOFFLINE), and applying the same change info again - which
@@ -69,6 +71,32 @@ static void sync_parent(const char *path)
     }
 }
 
+/* A side mark is ours only if it is a regular file owned by root, by the
+ * copy's owner or by us: anyone who can create files in the directory could
+ * plant "<copy>.nsf-apply" (a FIFO would block open(), a file of theirs
+ * would make the copy look half-applied, or vanish during an apply). */
+static int side_mark_trusted(int copy_fd, int mark_fd)
+{
+    struct stat copy_st, mark_st;
+
+    if (fstat(copy_fd, &copy_st) < 0 || fstat(mark_fd, &mark_st) < 0) return 0;
+    return S_ISREG(mark_st.st_mode) &&
+           (mark_st.st_uid == 0 || mark_st.st_uid == copy_st.st_uid || mark_st.st_uid == geteuid());
+}
+
+/* Open an existing side mark: its fd if it is ours, -1 with errno ENOENT if
+ * there is none or it is someone else's (which is no mark), else -1. */
+static int open_side_mark(int copy_fd, const char *side_path, int flags)
+{
+    int mark_fd = open(side_path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+
+    if (mark_fd < 0) return errno == ELOOP || errno == ENXIO ? (errno = ENOENT, -1) : -1;
+    if (side_mark_trusted(copy_fd, mark_fd)) return mark_fd;
+    close(mark_fd);
+    errno = ENOENT;
+    return -1;
+}
+
 /* Read the mark: 1 found (id filled), 0 none, -1 error (errno). */
 static int read_mark(int fd, uint8_t id[16], int *side, char *side_path, size_t side_size)
 {
@@ -81,7 +109,7 @@ static int read_mark(int fd, uint8_t id[16], int *side, char *side_path, size_t 
     if (errno != ENODATA && errno != ENOTSUP) return -1;
     side_mark_path(fd, side_path, side_size);
     if (!side_path[0]) return errno == ENOTSUP ? -1 : 0;
-    if ((mark_fd = open(side_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) return errno == ENOENT ? 0 : -1;
+    if ((mark_fd = open_side_mark(fd, side_path, O_RDONLY)) < 0) return errno == ENOENT ? 0 : -1;
     *side = 1;
     if (read(mark_fd, id, 16) != 16) memset(id, 0, 16);
     close(mark_fd);
@@ -137,9 +165,16 @@ static nsf_status sink_begin(void *opaque, const uint8_t backup_id[16])
     /* no user xattrs here: a side file next to the copy */
     if (!sink->side_path[0]) side_mark_path(sink->fd, sink->side_path, sizeof(sink->side_path));
     if (!sink->side_path[0]) return ERR_NSF_CANT_BACKUP;
-    if ((mark_fd = open(sink->side_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-        return nsf_status_from_errno(errno);
-    if (write(mark_fd, backup_id, 16) != 16 || fsync(mark_fd) < 0)
+    /* ours (same id, from an interrupted apply), or a new one: whatever else is
+     * there under that name is someone else's and goes */
+    if ((mark_fd = open_side_mark(sink->fd, sink->side_path, O_WRONLY)) < 0)
+    {
+        if (errno != ENOENT) return nsf_status_from_errno(errno);
+        if (unlink(sink->side_path) < 0 && errno != ENOENT) return nsf_status_from_errno(errno);
+        if ((mark_fd = open(sink->side_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+            return nsf_status_from_errno(errno);
+    }
+    if (ftruncate(mark_fd, 0) < 0 || write(mark_fd, backup_id, 16) != 16 || fsync(mark_fd) < 0)
     {
         close(mark_fd);
         return ERR_IOERROR;
@@ -165,15 +200,23 @@ static nsf_status sink_write(void *opaque, uint64_t offset, const void *data, ui
     return 0;
 }
 
-/* Zeros: punch a hole (a hole at Start stays one), else write them. */
+/* Zeros: punch a hole (a hole at Start stays one), else write them - but
+ * only below the copy's end: past it finish()'s truncate to the size at
+ * Start gives zeros for nothing, and a 24-byte record must not make us
+ * allocate a GiB (a ZERO record's length is the change info's word, not a
+ * cost we accept). */
 static nsf_status sink_zero(void *opaque, uint64_t offset, uint32_t size)
 {
     struct nsf_posix_sink *sink = opaque;
     static const char zeros[65536];
     nsf_status status;
     uint32_t done = 0;
+    struct stat st;
 
     if (!fallocate(sink->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, size)) return 0;
+    if (fstat(sink->fd, &st) < 0) return nsf_status_from_errno(errno);
+    if (offset >= (uint64_t)st.st_size) return 0;
+    if (size > (uint64_t)st.st_size - offset) size = (uint32_t)((uint64_t)st.st_size - offset);
     while (done < size)
     {
         uint32_t piece = size - done < sizeof(zeros) ? size - done : sizeof(zeros);
