@@ -153,9 +153,13 @@ check "a silent connection is closed by the service after its HELLO time-out ($(
 # real answers.  The impostor answers as the old protocol did ("OK 00000000")
 # and offers a CHALLENGE with a made-up proof.
 if [ -n "$ROOT" ]; then
+    # a service none of the checks above connected to: no connection of its
+    # own lingers on its port (FIN_WAIT would keep the port from being bound)
+    kill "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null
+    start_daemon
     old=$(cat "$EP")
     kill -9 "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null; daemon_pid=
-    as_other python3 - "${old%% *}" "$W/other/imp.log" > "$W/imp.out" 2>&1 <<'PYEOF' &
+    $OTHER_RUN env HOME="$W/other" python3 - "${old%% *}" "$W/other/imp.log" > "$W/imp.out" 2>&1 <<'PYEOF' &
 import socket, sys, threading, time
 port, log = int(sys.argv[1]), sys.argv[2]
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -164,6 +168,8 @@ for i in range(100):
         s.bind(("127.0.0.1", port)); break
     except OSError:
         time.sleep(0.05)
+else:
+    print("cannot bind", port, flush=True); sys.exit(1)
 s.listen(16); print("listening", flush=True)
 def serve(c):
     f = c.makefile("rb")
@@ -178,9 +184,13 @@ PYEOF
     bg_pids="$bg_pids $imp"
     i=0; while ! grep -q listening "$W/imp.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     check "another user holds the dead service's port (${old%% *})" grep -q listening "$W/imp.out"
-    out=$(as_owner "$F" status 2>&1); rc=$?
+    out=$(as_owner "$F" status 2>&1)
+    check "status takes the impostor for no service ($(echo "$out" | tail -1))" \
+        sh -c "echo '$out' | grep -q 'service: not running'"
+    as_owner "$F" backup --wait > "$W/f06.out" 2>&1; rc=$?
     new=$(cat "$EP" 2>/dev/null)
-    check "the owner's status gets its own restarted service (rc $rc: $(echo "$out" | head -1))" \
+    out=$(as_owner "$F" status 2>&1)
+    check "backup starts the owner's own service on a new port and gets real answers (rc $rc, port ${old%% *} -> ${new%% *})" \
         sh -c "[ $rc -eq 0 ] && echo '$out' | grep -q 'service: running' && [ '${new%% *}' != '${old%% *}' ]"
     check "the impostor was sent neither the secret nor anything after its made-up proof" \
         sh -c "! grep -q '${old#* }' '$W/other/imp.log' && ! grep -qv '^HELLO [0-9a-f]\{32\} 2\$' '$W/other/imp.log'"

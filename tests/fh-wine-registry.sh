@@ -98,6 +98,10 @@ cat > "$cfg/Config1.xml" <<EOX
   </Target>
 </DataProtectionUserConfig>
 EOX
+# ... who has backed up before: the target holds its namespace and catalog
+# (a configuration without a TargetId is trusted only on such a target)
+ns="$work/target/FileHistory/$(id -un)/$(hostname)/Configuration"
+mkdir -p "$ns" && : > "$ns/Catalog.sqlite"
 printf 'minutes of the meeting\n' > "$HOME/Documents/minutes.txt"
 "$F" run-cycle > "$work/cycle.log" 2>&1
 check "filehistory run-cycle backs up the old configuration's folder" [ $? -eq 0 ]

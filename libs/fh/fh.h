@@ -28,6 +28,8 @@
 /* Protection states (fherrors.h) */
 #define FH_STATE_NOT_TRACKED            0x00u
 #define FH_STATE_OFF                    0x01u
+#define FH_STATE_DISABLED_BY_GP         0x02u   /* never set here: no group policy */
+#define FH_STATE_FATAL_CONFIG_ERROR     0x03u
 #define FH_STATE_MIGRATING              0x04u
 #define FH_STATE_TARGET_FS_LIMITATION   0x0Du
 #define FH_STATE_TARGET_ACCESS_DENIED   0x0Eu

@@ -214,7 +214,9 @@ uint32_t fh_cfgmgr_save(struct fh_cfgmgr *m)
     {
         /* the old target's state (full, absent...) says nothing about the new
          * one; before this save the old target was still the user's */
-        struct fh_state fresh = { FH_STATE_NO_ERROR, 0 };
+        struct fh_state fresh;
+        memset(&fresh, 0, sizeof(fresh));
+        fresh.state = FH_STATE_NO_ERROR;
         fh_state_save(m->config_dir, &fresh);
         m->target_changed = 0;
     }

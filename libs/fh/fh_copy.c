@@ -219,7 +219,7 @@ static enum attempt copy_attempt(int src_fd, int data_fd, int dir_fd, const char
                                  struct fh_copy_outcome *out, int64_t *counted)
 {
     struct split_source split;
-    struct wb_posix_sink_options options = { NULL, NULL };
+    struct wb_posix_sink_options options = { 0 };
     struct wb_posix_sink *sink = NULL;
     struct wb_encoder *encoder = NULL;
     struct wb_decoder *decoder = NULL;
@@ -419,7 +419,7 @@ void fh_copy_version(const char *path, int dir_fd, const char *name, struct fh_p
 
 uint32_t fh_copy_restore(int src_fd, int dest_dir_fd, const char *name)
 {
-    struct wb_posix_sink_options options = { NULL, NULL };
+    struct wb_posix_sink_options options = { 0 };
     struct wb_posix_source *source = NULL;
     struct wb_posix_sink *sink = NULL;
     struct wb_encoder *encoder = NULL;

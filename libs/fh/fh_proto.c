@@ -231,7 +231,7 @@ int fh_client_connect(void)
 {
     struct sockaddr_in addr;
     unsigned int port;
-    char secret[65], line[FH_PROTO_MAX_LINE];
+    char secret[65];
     int sock;
 
     if (read_endpoint(&port, secret, sizeof(secret))) return -1;
