@@ -33,25 +33,7 @@ struct env
     struct fh_config cfg;
 };
 
-static void put(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-}
-
-static char *slurp(const char *path)
-{
-    static char buf[4096];
-    int fd = open(path, O_RDONLY);
-    ssize_t n;
-    if (fd < 0) return NULL;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[n < 0 ? 0 : n] = 0;
-    return buf;
-}
+#include "fh_testfiles.h"
 
 static int setup(void **state)
 {

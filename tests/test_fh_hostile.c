@@ -40,25 +40,7 @@ struct env
     struct fh_config cfg;
 };
 
-static void put(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-}
-
-static char *slurp(const char *path)
-{
-    static char buf[4096];
-    int fd = open(path, O_RDONLY | O_NOFOLLOW);
-    ssize_t n;
-    if (fd < 0) return NULL;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[n < 0 ? 0 : n] = 0;
-    return buf;
-}
+#include "fh_testfiles.h"
 
 static void provision(struct env *e)
 {
@@ -179,7 +161,7 @@ static int count_entries(const char *dir)
 /* The directory of the version of src-relative files: Data/C/<src> */
 static void data_dir(struct env *e, char *out, size_t size)
 {
-    snprintf(out, size, "%s/Data/C%s", e->root, e->src);
+    assert_true((size_t)snprintf(out, size, "%s/Data/C%s", e->root, e->src) < size);
 }
 
 static void version_path(struct env *e, const char *rel, time_t t, char *out, size_t size)

@@ -14,13 +14,7 @@
 
 struct env { char *dir; char src[4200]; struct fh_config cfg; struct fh_journal *j; };
 
-static void put(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-}
+#include "fh_testfiles.h"
 
 static int setup(void **state)
 {

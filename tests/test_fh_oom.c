@@ -84,13 +84,7 @@ struct env
     struct fh_config cfg;
 };
 
-static void put(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-}
+#include "fh_testfiles.h"
 
 static int setup(void **state)
 {
@@ -169,7 +163,8 @@ static void test_cycle_out_of_memory(void **state)
     struct env *e = *state;
     struct fh_cycle_options opt = { .full_scan = 1, .progress_fd = -1, .log_fd = -1 };
     struct fh_cycle_result res;
-    long at, files;
+    long at;
+    long long files;
     int hit = 0;
 
     for (at = 1; at < 5000; at++)
@@ -207,7 +202,7 @@ static void test_cycle_out_of_memory(void **state)
         }
         /* start over from an empty target for the next allocation */
         {
-            char cmd[4500], msg[256];
+            char cmd[8500], msg[256];
             snprintf(cmd, sizeof(cmd), "rm -rf '%s'/FileHistory '%s'", e->target, e->confdir);
             assert_int_equal(system(cmd), 0);
             assert_int_equal(fh_target_provision(&e->cfg, msg, sizeof(msg)), 0);

@@ -106,6 +106,46 @@ for p in $(cat "$work/spawned.pid" 2>/dev/null); do
     i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 done
 
+# 1b. a stale endpoint file whose port someone else holds (a service killed
+#     with -9 leaves its file behind): the DLL takes the listener, which does
+#     not know the secret, for no service, never sends it the secret, and
+#     OpenPipe(TRUE) starts the real service
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$work/impostor.port" "$work/impostor-heard.log" > /dev/null 2>&1 <<'PYEOF' &
+import socket, sys, threading
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write("%d\n" % s.getsockname()[1])
+def serve(c):
+    f = c.makefile("rb")
+    with open(sys.argv[2], "ab") as out:
+        for n, line in enumerate(iter(f.readline, b"")):
+            out.write(line); out.flush()
+            c.sendall(b"CHALLENGE " + b"1" * 32 + b" " + b"2" * 64 + b"\n" if n == 0 else b"OK 00000000\n")
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+PYEOF
+    pids="$pids $!"
+    i=0; while [ ! -s "$work/impostor.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    secret=0123456789abcdef0123456789abcdef
+    printf '%s %s\n' "$(cat "$work/impostor.port")" "$secret" > "$FILEHISTORY_ENDPOINT"
+    rm -f "$work/spawned.pid"
+    XDG_CONFIG_HOME="$work/config-empty" run_case impostor FHSVCCTL_TEST_NO_SERVICE=1 \
+        FILEHISTORY_DAEMON="$work/start-service" XDG_CONFIG_HOME="$work/config-empty"
+    if [ -s "$work/impostor-heard.log" ] && ! grep -q "$secret" "$work/impostor-heard.log" &&
+       ! grep -qv '^HELLO [0-9a-f]\{32\} 2.\{0,1\}$' "$work/impostor-heard.log"; then
+        echo "PASS fhsvcctl impostor: heard $(wc -l < "$work/impostor-heard.log") HELLO line(s), never the secret nor a PROOF"; pass=$((pass + 1))
+    else
+        echo "FAIL fhsvcctl impostor: what it heard:"; sed 's/^/    /' "$work/impostor-heard.log" 2>/dev/null; fail=$((fail + 1))
+    fi
+    stop_services
+    for p in $(cat "$work/spawned.pid" 2>/dev/null); do
+        kill "$p" 2>/dev/null
+        i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    done
+else
+    echo "SKIP fhsvcctl impostor: python3 missing"; skipped=$((skipped + 1))
+fi
+
 # 2. unconfigured
 if start_service "$work/config-empty"; then
     run_case unconfigured FHSVCCTL_TEST_EXPECT=unconfigured
