@@ -1338,6 +1338,21 @@ uint32_t fh_cycle_run(const struct fh_config *cfg, const char *config_dir,
 /* ------------------------------------------------------------------ */
 /* cleanup, restore, recovery after a stopped cycle                     */
 
+/* cleanup and restore: the configured target and its catalog, which must
+ * exist already (neither makes a target of a directory); 0, or -1 + msg */
+static int open_existing_catalog(struct cycle *c, char *msg, size_t msgsize)
+{
+    if (!c->cfg->target_url) { snprintf(msg, msgsize, "no target configured"); return -1; }
+    if (fh_target_open(c->cfg, 0, &c->tgt, msg, msgsize) != FH_STATE_NO_ERROR) return -1;
+    if (faccessat(c->tgt.conf_fd, "Catalog.sqlite", F_OK, AT_SYMLINK_NOFOLLOW))
+    {
+        snprintf(msg, msgsize, "no backup on %s yet", c->cfg->target_url);
+        return -1;
+    }
+    if (open_catalog(c, &c->cat)) { snprintf(msg, msgsize, "%s", c->res->message); return -1; }
+    return 0;
+}
+
 long long fh_cleanup(const struct fh_config *cfg, unsigned long long days, char *msg, size_t msgsize)
 {
     struct fh_cycle_options opt = { .progress_fd = -1, .log_fd = -1 };
@@ -1346,14 +1361,7 @@ long long fh_cleanup(const struct fh_config *cfg, unsigned long long days, char 
     long long removed = -1;
 
     cycle_init(&c, cfg, NULL, &opt, &res);
-    if (!cfg->target_url) { snprintf(msg, msgsize, "no target configured"); return -1; }
-    if (fh_target_open(cfg, 0, &c.tgt, msg, msgsize) != FH_STATE_NO_ERROR) goto out;
-    if (faccessat(c.tgt.conf_fd, "Catalog.sqlite", F_OK, AT_SYMLINK_NOFOLLOW))
-    {
-        snprintf(msg, msgsize, "no backup on %s yet", cfg->target_url);
-        goto out;
-    }
-    if (open_catalog(&c, &c.cat)) { snprintf(msg, msgsize, "%s", res.message); goto out; }
+    if (open_existing_catalog(&c, msg, msgsize)) goto out;
     removed = fh_catalog_expire(c.cat, time(NULL) - (time_t)days * 86400, remove_stored, &c);
     /* a full target is when cleanup matters most: the reserve is for that */
     if (removed < 0 && retry_after_full(&c, c.cat))
@@ -1380,14 +1388,7 @@ int fh_restore(const struct fh_config *cfg, const char *path, time_t at, const c
 
     cycle_init(&c, cfg, NULL, &opt, &res);
     if (!fh_path_is_normalized(path)) { snprintf(msg, msgsize, "%s: not an absolute normalized path", path); return -1; }
-    if (!cfg->target_url) { snprintf(msg, msgsize, "no target configured"); return -1; }
-    if (fh_target_open(cfg, 0, &c.tgt, msg, msgsize) != FH_STATE_NO_ERROR) goto out;
-    if (faccessat(c.tgt.conf_fd, "Catalog.sqlite", F_OK, AT_SYMLINK_NOFOLLOW))
-    {
-        snprintf(msg, msgsize, "no backup on %s yet", cfg->target_url);
-        goto out;
-    }
-    if (open_catalog(&c, &c.cat)) { snprintf(msg, msgsize, "%s", res.message); goto out; }
+    if (open_existing_catalog(&c, msg, msgsize)) goto out;
     if ((found = fh_catalog_version_at(c.cat, path, at, &v)) <= 0)
     {
         if (found < 0) snprintf(msg, msgsize, "catalog: %s", fh_catalog_errmsg(c.cat));

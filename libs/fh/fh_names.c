@@ -141,21 +141,10 @@ int fh_parse_version_name(const char *vname, char **base, time_t *t)
 
 int fh_path_is_valid(const char *path)
 {
-    const char *p;
-
-    if (!path || path[0] != '/' || !path[1]) return 0;
-    for (p = path; *p; p++)
+    /* normalized, and no control character (names that reach logs and terminals) */
+    if (!fh_path_is_normalized(path)) return 0;
+    for (const char *p = path; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) return 0;
-    if (p[-1] == '/') return 0;
-    for (p = path; *p; )
-    {
-        const char *comp = p + 1, *end = strchr(comp, '/');
-        size_t len = end ? (size_t)(end - comp) : strlen(comp);
-        if (len == 0) return 0;
-        if ((len == 1 && comp[0] == '.') || (len == 2 && comp[0] == '.' && comp[1] == '.')) return 0;
-        if (len > 255) return 0;
-        p = comp + len;
-    }
     return 1;
 }
 
