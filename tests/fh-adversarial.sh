@@ -314,6 +314,34 @@ else
 fi
 
 # ------------------------------------------------ the target
+# Attack pass 2 (F02, F18): SQLite opens the catalog by path, so nobody but
+# the owner and root may be able to rename a directory on that path: a
+# FileHistory/ of root's that anyone may write (0777, no sticky bit), or a
+# target directory that anyone may write, is refused before anything is
+# opened, and nothing is written.
+if [ -n "$ROOT" ]; then
+    printf 'swap\n' >> "$D/report.txt"
+    before=$(sqlite3 "$DB" 'SELECT COUNT(*) FROM versions')
+    chown root:root "$T/FileHistory" && chmod 0777 "$T/FileHistory"
+    out=$(as_owner "$F" run-cycle 2>&1); rc=$?
+    check "FileHistory/ of root's, 0777 without the sticky bit: TARGET_ACCESS_DENIED ($out)" \
+        sh -c "[ $rc -ne 0 ] && echo '$out' | grep -q TARGET_ACCESS_DENIED && [ \$(sqlite3 '$DB' 'SELECT COUNT(*) FROM versions') -eq $before ]"
+    chmod 1777 "$T/FileHistory"
+    out=$(as_owner "$F" run-cycle 2>&1); rc=$?
+    check "... root's and sticky (like /tmp): backups go on (rc $rc)" test $rc -eq 0
+    chmod 0755 "$T/FileHistory"
+    chmod 0777 "$T"
+    printf 'swap again\n' >> "$D/report.txt"
+    out=$(as_owner "$F" run-cycle 2>&1); rc=$?
+    check "a target directory anyone may write: TARGET_ACCESS_DENIED ($out)" \
+        sh -c "[ $rc -ne 0 ] && echo '$out' | grep -q TARGET_ACCESS_DENIED"
+    chmod 0755 "$T"
+    out=$(as_owner "$F" run-cycle 2>&1); rc=$?
+    check "... made private again: backups go on (rc $rc)" test $rc -eq 0
+else
+    skp "directories of the target others may write: needs root for a second owner"
+fi
+
 # 10.9: a read-only Configuration/ is TARGET_ACCESS_DENIED (as the owner, not root)
 if [ -n "$ROOT" ] || [ "$(id -u)" != 0 ]; then
     printf 'again\n' >> "$D/report.txt"

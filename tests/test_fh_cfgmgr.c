@@ -168,7 +168,7 @@ static void test_provision_state_reset_on_save(void **state)
 {
     struct fixture *f = *state;
     struct fh_cfgmgr *m = new_default(f, 0);
-    struct fh_state st = { FH_STATE_TARGET_ABSENT, 1700000000 }, got;
+    struct fh_state st = { FH_STATE_TARGET_ABSENT, 1700000000, 0 }, got;
 
     assert_int_equal(fh_state_save(f->config, &st), 0);
     assert_int_equal(fh_cfgmgr_provision(m, f->target, ""), FH_S_OK);
@@ -253,7 +253,21 @@ static void test_foreign_namespace_refused(void **state)
     assert_int_equal(fh_cfgmgr_validate_target(m, f->target, &result), FH_S_OK);
     assert_int_equal(result, FH_VALIDATION_ACCESS_DENIED);
     assert_int_equal(fh_cfgmgr_provision(m, f->target, ""), FH_E_ACCESSDENIED);
-    /* the same, sticky: nobody can take our directory away */
+    /* the same, sticky: still refused, since the owner of a sticky
+     * directory may rename anything in it (our directory among them) */
+    assert_int_equal(chmod(fhdir, 01777), 0);
+    assert_int_equal(fh_cfgmgr_provision(m, f->target, ""), FH_E_ACCESSDENIED);
+    /* 0777 without the sticky bit lets anyone swap our directory: as the
+     * directory is ours here (we are root), it is made 0755 first */
+    assert_int_equal(chown(fhdir, 0, 0), 0);
+    assert_int_equal(chmod(fhdir, 0777), 0);
+    assert_int_equal(fh_cfgmgr_validate_target(m, f->target, &result), FH_S_OK);
+    {
+        struct stat st;
+        assert_int_equal(stat(fhdir, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+    }
+    /* root's and sticky, like /tmp: only we and root may move our directory */
     assert_int_equal(chmod(fhdir, 01777), 0);
     assert_int_equal(fh_cfgmgr_provision(m, f->target, ""), FH_S_OK);
     fh_cfgmgr_free(m);
@@ -323,6 +337,34 @@ static void test_scan_bounded(void **state)
     fh_cfgmgr_free(m);
 }
 
+/* Attack pass 2, F08: on a shared disk another user made
+ * FileHistory/alice/pc1 and a Config1.xml naming alice: reassociation finds
+ * it (it is listed) but does not take it, or alice's versions would land in
+ * that user's folders. */
+static void test_reassociate_foreign_namespace_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct fh_cfgmgr *m = fh_cfgmgr_new(f->config);
+    char *cmd;
+
+    if (geteuid() != 0) { fh_cfgmgr_free(m); skip(); }     /* another owner needs root */
+    write_found_config(f->target, "alice", "pc1", 0);
+    assert_true(asprintf(&cmd, "chown -R 65534:65534 '%s/FileHistory/alice'", f->target) > 0);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    assert_int_equal(fh_cfgmgr_scan(m, f->target), FH_S_OK);
+    assert_int_equal(fh_cfgmgr_found_count(m), 1);
+    assert_int_equal(fh_cfgmgr_select(m, 0), FH_S_OK);
+    assert_int_equal(fh_cfgmgr_reassociate(m, 1), FH_E_ACCESSDENIED);
+    assert_true(access(f->config, F_OK) || !config_exists(f->config));
+    /* the same namespace, ours: taken */
+    assert_true(asprintf(&cmd, "chown -R 0:0 '%s/FileHistory/alice'", f->target) > 0);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    assert_int_equal(fh_cfgmgr_reassociate(m, 1), FH_S_OK);
+    fh_cfgmgr_free(m);
+}
+
 /* F05: a crafted generation that the next save would wrap is refused. */
 static void test_generation_cannot_wrap(void **state)
 {
@@ -375,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_namespace_made_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_namespace_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reassociate_foreign_namespace_refused, setup, teardown),
         cmocka_unit_test(test_generation_cannot_wrap),
         cmocka_unit_test_setup_teardown(test_protocol_flags, setup, teardown),
     };

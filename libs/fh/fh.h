@@ -257,6 +257,12 @@ struct fh_target
 #define FH_TARGET_ID_FILE   "TargetId"
 #define FH_TARGET_ID_LEN    32      /* hex characters */
 
+/* Ownership rules of a shared target's directories (fh_target.c) */
+#define FH_DIR_ABOVE    0       /* the target directory and those above it */
+#define FH_DIR_SHARED   1       /* FileHistory/ */
+#define FH_DIR_OURS     2       /* <user>, <pc> and below */
+int fh_dir_check(int fd, int kind);
+
 /* Open cfg's target: FH_STATE_NO_ERROR, or the state it is in (message in msg). */
 uint32_t fh_target_open(const struct fh_config *cfg, unsigned int flags, struct fh_target *t,
                         char *msg, size_t msgsize);

@@ -411,26 +411,13 @@ static int in_scope(const struct fh_config *cfg, const char *path)
  * 0, or the errno to fail with. */
 static int check_namespace_dir(int fd, int level)
 {
-    struct stat st;
-    uid_t me = geteuid();
-
-    if (fstat(fd, &st)) return errno;
-    if (!S_ISDIR(st.st_mode)) return ENOTDIR;
-    if (level == 0)
-        return st.st_uid == me || st.st_uid == 0 || (st.st_mode & S_ISVTX) || !(st.st_mode & 022) ? 0 : EACCES;
-    if (st.st_uid != me) return EACCES;
-    /* a file system without owners (FAT, exFAT) refuses the change: nothing to protect there */
-    if ((st.st_mode & 077) && fchmod(fd, 0700) && errno != EPERM) return errno;
-    return 0;
+    return fh_dir_check(fd, level == 0 ? FH_DIR_SHARED : FH_DIR_OURS);
 }
 
-/* Is an existing FileHistory/<user>/<pc> below target one we may continue? */
 static int namespace_is_ours(const char *target, const char *user, const char *pc)
 {
     const char *parts[3] = { "FileHistory", user, pc };
     int fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next, ok = 1;
-    struct stat st;
-    uid_t me = geteuid();
 
     if (fd < 0) return 0;
     for (int i = 0; i < 3 && ok; i++)
@@ -442,9 +429,7 @@ static int namespace_is_ours(const char *target, const char *user, const char *p
         }
         close(fd);
         fd = next;
-        if (fstat(fd, &st)) ok = 0;
-        else if (i == 0) ok = st.st_uid == me || st.st_uid == 0 || (st.st_mode & S_ISVTX) || !(st.st_mode & 022);
-        else ok = st.st_uid == me;
+        ok = !check_namespace_dir(fd, i);
     }
     close(fd);
     return ok;
@@ -745,6 +730,10 @@ uint32_t fh_cfgmgr_reassociate(struct fh_cfgmgr *m, int overwrite)
     if (m->selected < 0 || (size_t)m->selected >= m->found_count) return FH_E_UNEXPECTED;
     if (!overwrite && config_exists(m->config_dir)) return FHCFG_E_CONFIG_ALREADY_EXISTS;
     old = &m->found[m->selected].cfg;
+    /* a namespace another user made (on a shared disk) is not the user's
+     * File History, whatever its Config1.xml says: its folders would hold
+     * the user's versions for that user to read */
+    if (!namespace_is_ours(m->scanned_target, old->user_name, old->pc_name)) return FH_E_ACCESSDENIED;
     memset(&cfg, 0, sizeof(cfg));
     slash = strrchr(m->scanned_target, '/');
     if (!(cfg.user_name = strdup(old->user_name)) || !(cfg.pc_name = strdup(old->pc_name)) ||

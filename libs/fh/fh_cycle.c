@@ -433,7 +433,10 @@ static int place(struct cycle *c, struct staged_copy *s, char **dir, int *dir_fd
         *dir_fd = -1;
         free(*dir);
         if (!(*dir = strndup(s->stored, dlen))) { errno = ENOMEM; return -1; }
-        if ((*dir_fd = fh_mkdirs_beneath(c->tgt.root_fd, *dir, 0700)) < 0)
+        /* a folder someone else made in Data/ (when it was not private yet)
+         * would hold the user's versions for that someone to read */
+        if ((*dir_fd = fh_mkdirs_beneath(c->tgt.root_fd, *dir, 0700)) < 0 ||
+            ((errno = fh_dir_check(*dir_fd, FH_DIR_OURS)) && (close(*dir_fd), *dir_fd = -1, 1)))
         {
             int e = errno;
             free(*dir);

@@ -25,9 +25,14 @@
  * runs, the directories were reached here without symlinks, and each of
  * those four names is checked from conf_fd: absent, or a regular file with
  * one link (a planted hard link or symlink could make SQLite write into
- * someone's file).  What remains is a swap of a directory between that
- * check and SQLite's open, which needs write access to our own 0700
- * directories.
+ * someone's file).  What remains is a swap of a directory on that path
+ * between the check and SQLite's open: so every directory from / down to
+ * Configuration/ must be one nobody but the user and root can rename things
+ * in (fh_dir_check: the target and those above it root's or ours and not
+ * writable by others unless sticky, FileHistory/ the same, the user's
+ * folders ours and private), checked at each open; an attack pass swapped
+ * FileHistory/ of a root-owned 0777 directory with renameat2(RENAME_EXCHANGE)
+ * and had a cycle write its catalog into the user's Documents.
  *
  * A reserve.  SQLite needs room to open its WAL, to recover after a killed
  * cycle and to move a version to `pending` before cleanup deletes its file:
@@ -69,6 +74,77 @@ void fh_target_close(struct fh_target *t)
     free(t->root);
     free(t->catalog);
     t->root = t->catalog = NULL;
+}
+
+/* Who may change what a name in the directory open at fd leads to?  The
+ * target is shared: a directory another user may write (without the sticky
+ * bit) lets that user swap the folders below it between our check and our
+ * use, and SQLite opens the catalog by path.  So:
+ *   FH_DIR_ABOVE      the target directory and every directory above it:
+ *                     root's or ours, written by nobody else unless sticky
+ *                     (we do not change the user's own directories: refused);
+ *   FH_DIR_SHARED     FileHistory/: the same, and ours is made so (go-w);
+ *   FH_DIR_OURS       <user>, <pc> and what is below: ours, made private (0700).
+ * A file system without owners (FAT, exFAT) refuses chmod with EPERM: its
+ * mount options decide, nothing here can.  0, or an errno (EACCES: someone
+ * else's; ENOTDIR). */
+int fh_dir_check(int fd, int kind)
+{
+    struct stat st;
+    uid_t me = geteuid();
+    int others_write;
+
+    if (fstat(fd, &st)) return errno;
+    if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+    others_write = (st.st_mode & 022) && !(st.st_mode & S_ISVTX);
+    switch (kind)
+    {
+    case FH_DIR_ABOVE:
+        return (st.st_uid == me || st.st_uid == 0) && !others_write ? 0 : EACCES;
+    case FH_DIR_SHARED:
+        if (st.st_uid != me && st.st_uid != 0) return EACCES;
+        if (!others_write) return 0;
+        if (st.st_uid != me) return EACCES;
+        return fchmod(fd, st.st_mode & 07755) && errno != EPERM ? errno : 0;
+    default:
+        if (st.st_uid != me) return EACCES;
+        return (st.st_mode & 077) && fchmod(fd, 0700) && errno != EPERM ? errno : 0;
+    }
+}
+
+/* FH_DIR_ABOVE for path and each directory above it, as written and as
+ * resolved (a symlink on the way is as safe as the directory holding it,
+ * and where it leads is checked as resolved).  0, or an errno with the
+ * directory in bad (malloc'ed). */
+static int check_above(const char *path, char **bad)
+{
+    char *paths[2] = { strdup(path), realpath(path, NULL) };
+    int err = 0;
+
+    *bad = NULL;
+    if (!paths[0]) { free(paths[1]); return ENOMEM; }
+    for (int i = 0; i < 2 && !err; i++)
+    {
+        char *p = paths[i], *slash;
+        if (!p) continue;
+        for (;;)
+        {
+            struct stat st;
+            int fd;
+            if (!lstat(*p ? p : "/", &st) && !S_ISLNK(st.st_mode) &&
+                (fd = open(*p ? p : "/", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+            {
+                err = fh_dir_check(fd, FH_DIR_ABOVE);
+                close(fd);
+                if (err) { *bad = strdup(*p ? p : "/"); break; }
+            }
+            if (!*p || !(slash = strrchr(p, '/'))) break;
+            *slash = 0;
+        }
+    }
+    free(paths[0]);
+    free(paths[1]);
+    return err;
 }
 
 /* "FileHistory/<user>/<pc>" */
@@ -141,7 +217,44 @@ static int open_subdir(struct fh_target *t, const char *name, int create)
         if (!unlinkat(t->root_fd, name, 0)) fd = fh_mkdirs_beneath(t->root_fd, name, 0700);
         else errno = ELOOP;
     }
+    if (fd >= 0 && (errno = fh_dir_check(fd, FH_DIR_OURS)))
+    {
+        int e = errno;
+        close(fd);
+        errno = e;
+        fd = -1;
+    }
     return fd;
+}
+
+/* The rules of fh_dir_check from the target directory down to
+ * Configuration/: 0, or an errno with the directory at fault in bad. */
+static int check_namespace(const struct fh_target *t, const struct fh_config *cfg, char **bad)
+{
+    int fh_fd, user_fd, err;
+
+    if ((err = check_above(cfg->target_url, bad))) return err;
+    if ((fh_fd = fh_open_beneath(t->target_fd, "FileHistory", O_RDONLY | O_DIRECTORY, 0)) < 0)
+        return *bad = fh_join(cfg->target_url, "FileHistory"), errno;
+    if ((err = fh_dir_check(fh_fd, FH_DIR_SHARED)))
+    {
+        close(fh_fd);
+        *bad = fh_join(cfg->target_url, "FileHistory");
+        return err;
+    }
+    user_fd = fh_open_beneath(fh_fd, cfg->user_name, O_RDONLY | O_DIRECTORY, 0);
+    close(fh_fd);
+    if (user_fd < 0) return *bad = fh_join(cfg->target_url, "FileHistory"), errno;
+    err = fh_dir_check(user_fd, FH_DIR_OURS);
+    close(user_fd);
+    if (err)
+    {
+        if (asprintf(bad, "%s/FileHistory/%s", cfg->target_url, cfg->user_name) < 0) *bad = NULL;
+        return err;
+    }
+    if ((err = fh_dir_check(t->root_fd, FH_DIR_OURS))) return *bad = strdup(t->root), err;
+    if ((err = fh_dir_check(t->conf_fd, FH_DIR_OURS))) return *bad = fh_join(t->root, "Configuration"), err;
+    return 0;
 }
 
 uint32_t fh_target_open(const struct fh_config *cfg, unsigned int flags, struct fh_target *t, char *msg, size_t msgsize)
@@ -181,6 +294,21 @@ uint32_t fh_target_open(const struct fh_config *cfg, unsigned int flags, struct 
                          cfg->target_url, rel);
         else state = problem(fh_state_from_errno(err), msg, msgsize, "%s: %s", t->root, strerror(err));
         goto out;
+    }
+    {
+        char *where = NULL;
+        if ((err = check_namespace(t, cfg, &where)))
+        {
+            if (err == EACCES)
+                state = problem(FH_STATE_TARGET_ACCESS_DENIED, msg, msgsize,
+                             "%s: belongs to another user, or others may rename what is in it: not used "
+                             "(see filehistory(1), TARGET)%s", where ? where : cfg->target_url, "");
+            else if (err == ENOMEM) { state = FH_TARGET_NO_MEMORY; snprintf(msg, msgsize, "out of memory"); }
+            else state = problem(fh_state_from_errno(err), msg, msgsize, "%s: %s", where ? where : t->root, strerror(err));
+            free(where);
+            errno = err;
+            goto out;
+        }
     }
     if (flags & FH_TARGET_CYCLE)
     {
@@ -254,6 +382,31 @@ int fh_target_provision(struct fh_config *cfg, char *msg, size_t msgsize)
     {
         snprintf(msg, msgsize, "cannot create %s/%s: %s", cfg->target_url, rel, strerror(errno));
         goto out;
+    }
+    {
+        /* the rules of a cycle's fh_target_open, before anything is written */
+        struct fh_target probe;
+        char *where = NULL;
+        int err;
+        target_init(&probe);
+        probe.target_fd = target_fd;
+        probe.conf_fd = conf_fd;
+        rel[strlen(rel) - strlen("/Configuration")] = 0;
+        probe.root = fh_join(cfg->target_url, rel);
+        probe.root_fd = fh_open_beneath(target_fd, rel, O_RDONLY | O_DIRECTORY, 0);
+        strcat(rel, "/Configuration");
+        err = !probe.root ? ENOMEM : probe.root_fd < 0 ? errno : check_namespace(&probe, cfg, &where);
+        if (probe.root_fd >= 0) close(probe.root_fd);
+        free(probe.root);
+        if (err)
+        {
+            snprintf(msg, msgsize, "%s: %s", where ? where : cfg->target_url,
+                     err == EACCES ? "belongs to another user, or others may rename what is in it: not used"
+                                   : strerror(err));
+            free(where);
+            errno = err;
+            goto out;
+        }
     }
     /* an existing identity is kept: the disk was ours before (reassociation) */
     if ((have = read_target_id(conf_fd, id)) < 0 && errno != EINVAL)
