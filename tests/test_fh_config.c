@@ -862,6 +862,42 @@ static void test_state_file_hostile(void **state)
     testutil_rmtree(dir);
 }
 
+/* A Config1.xml that is a FIFO (a device node alike) on a crafted target or
+ * in the config folder: never opened (a device's open() has effects of its
+ * own), never taken; the regular Config2.xml beside it still is. */
+static void test_config_copy_not_regular(void **state)
+{
+    char *dir = testutil_mkdtemp(), path[4200];
+    struct fh_config cfg, got;
+    pid_t writer;
+    int dirfd;
+
+    assert_int_equal(fh_config_init_default(&cfg), 0);
+    cfg.frequency = 600;
+    assert_int_equal(fh_config_save(dir, &cfg), 0);
+    snprintf(path, sizeof(path), "%s/Config1.xml", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    writer = fifo_writer(path);
+    usleep(50000);
+    assert_true((dirfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
+    assert_int_equal(fh_config_load_at(dirfd, &got), FH_S_OK);
+    close(dirfd);
+    assert_false(fifo_was_opened(writer));
+    assert_int_equal(got.frequency, 600);
+    fh_config_free(&got);
+
+    /* the same through the config folder's own reader */
+    writer = fifo_writer(path);
+    usleep(50000);
+    assert_int_equal(fh_config_load(dir, &got), FH_S_OK);
+    assert_false(fifo_was_opened(writer));
+    assert_int_equal(got.frequency, 600);
+    fh_config_free(&got);
+    fh_config_free(&cfg);
+    testutil_rmtree(dir);
+}
+
 static void test_mirror(void **state)
 {
     char *dir = testutil_mkdtemp(), path[4200];
@@ -1136,6 +1172,7 @@ int main(void)
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_state_file_hostile),
+        cmocka_unit_test(test_config_copy_not_regular),
         cmocka_unit_test(test_mirror),
         cmocka_unit_test(test_upgrade),
         cmocka_unit_test(test_winreg),
