@@ -301,6 +301,58 @@ static void test_restore_does_not_follow_version_symlink(void **state)
     assert_string_equal(slurp(file), "changed");
 }
 
+/* A version file whose owner and mode were crafted on the disk (another
+ * uid, setgid, world-writable): restore takes neither.  A file restored
+ * where there is none is the restorer's, with at most the bits a new file
+ * gets under the umask; one that replaces a file keeps that file's owner,
+ * group and mode. */
+static void test_restore_takes_no_owner_or_mode_from_target(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    char file[4400], private_file[4400], v[8192], msg[512];
+    int root = geteuid() == 0;
+    mode_t old_umask = umask(022);
+    struct stat st;
+
+    snprintf(file, sizeof(file), "%s/doc.txt", e->src);
+    snprintf(private_file, sizeof(private_file), "%s/key.txt", e->src);
+    put(file, "mine");
+    assert_int_equal(chmod(file, 0600), 0);
+    put(private_file, "private");
+    assert_int_equal(chmod(private_file, 0600), 0);
+    assert_int_equal(run(e, &res), FH_STATE_NO_ERROR);
+    version_path(e, "doc.txt", res.cycle_time, v, sizeof(v));
+    assert_int_equal(chmod(v, 06666), 0);
+    if (root) assert_int_equal(chown(v, 4321, 4321), 0);
+
+    /* deleted, restored: ours, the umask's bits at most, no set-id bit */
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(fh_restore(&e->cfg, file, res.cycle_time, NULL, msg, sizeof(msg)), 0);
+    assert_string_equal(slurp(file), "mine");
+    assert_int_equal(stat(file, &st), 0);
+    if ((st.st_mode & 07777) != 0644 || st.st_uid != geteuid())
+        fail_msg("restored as uid %u mode %o from a version of uid 4321 mode 6666", st.st_uid, st.st_mode & 07777);
+
+    /* replacing the user's file: that file's owner, group and mode */
+    assert_int_equal(chmod(file, 0600), 0);
+    if (root) assert_int_equal(chown(file, 4242, 4243), 0);
+    put(file, "changed");
+    assert_int_equal(fh_restore(&e->cfg, file, res.cycle_time, NULL, msg, sizeof(msg)), 0);
+    assert_string_equal(slurp(file), "mine");
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_uid, root ? 4242 : geteuid());
+    if (root) assert_int_equal(st.st_gid, 4243);
+
+    /* an untouched version of a private file comes back private */
+    assert_int_equal(unlink(private_file), 0);
+    assert_int_equal(fh_restore(&e->cfg, private_file, res.cycle_time, NULL, msg, sizeof(msg)), 0);
+    assert_int_equal(stat(private_file, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    umask(old_umask);
+}
+
 /* ------------------------------------------------------------------ */
 /* 8. an empty directory in place of the target (the disk is unmounted) */
 
@@ -696,6 +748,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_version_does_not_land_outside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlinked_staging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_does_not_follow_version_symlink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_takes_no_owner_or_mode_from_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmounted_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_copy_never_recorded, setup, teardown),
