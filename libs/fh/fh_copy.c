@@ -12,7 +12,13 @@
  * takes a VSS snapshot; here:
  *
  *  1. Copy, then compare the file's fstat before and after (size, mtime,
- *     ctime, inode: any write or metadata change moves ctime).  Equal, and
+ *     ctime, inode).  A write(2) or a metadata change moves ctime; a write
+ *     through a shared mapping moves mtime/ctime only when it faults on a
+ *     clean page (page_mkwrite -> file_update_time), so a page that is
+ *     dirty already takes further writes silently.  Hence the file's dirty
+ *     pages are written back first (settle_mapped_writes): writeback
+ *     write-protects them, and any write through a mapping after the first
+ *     fstat faults and moves the time stamps.  Equal, and
  *     the file's ctime older than the copy's start by more than the time
  *     stamp granularity: the copy is that state.  Why the granularity: the
  *     kernel stamps ctime from a coarse clock (a tick, 1-10 ms; 1-2 s on
@@ -328,6 +334,19 @@ static int clone_of(const char *path, int src_fd, const struct stat *st)
     return fd;
 }
 
+/* Write back fd's dirty pages (and wait), so each page of a shared mapping
+ * is clean and write-protected when the fstat that starts an attempt is
+ * taken: a later write through the mapping faults, which updates the time
+ * stamps the attempt is checked with.  No device cache flush and no
+ * metadata: a file with no dirty page costs one walk of its page cache
+ * tags.  What is left is the time stamp granularity of that update, which
+ * is_racy() covers as for write(2).  A file system without writeback (or an
+ * error) just keeps the old behaviour; the copy is still checked. */
+static void settle_mapped_writes(int fd)
+{
+    sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+}
+
 static void finish(struct fh_copy_outcome *out, enum fh_copy_status status, int src_fd)
 {
     out->status = status;
@@ -355,6 +374,7 @@ void fh_copy_version(const char *path, int dir_fd, const char *name, struct fh_p
     }
     for (out->attempts = 1; out->attempts <= COPY_ATTEMPTS; out->attempts++)
     {
+        settle_mapped_writes(src_fd);
         clock_gettime(CLOCK_REALTIME_COARSE, &start);
         if (fstat(src_fd, &before) || !S_ISREG(before.st_mode)) return finish(out, FH_COPY_GONE, src_fd);
         r = copy_attempt(src_fd, -1, dir_fd, name, progress, out, &counted);
@@ -387,6 +407,7 @@ void fh_copy_version(const char *path, int dir_fd, const char *name, struct fh_p
                 struct stat cloned;
                 int clone_fd;
 
+                settle_mapped_writes(src_fd);
                 clock_gettime(CLOCK_REALTIME_COARSE, &start);
                 if (fstat(src_fd, &before) || !S_ISREG(before.st_mode)) return finish(out, FH_COPY_GONE, src_fd);
                 if ((clone_fd = clone_of(path, src_fd, &before)) < 0)
