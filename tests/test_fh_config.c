@@ -17,7 +17,9 @@
  */
 #include "testutil.h"
 #include <regex.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "../libs/fh/fh_names.c"
 #include "../libs/fh/fh_util.c"
 #include "../libs/fh/fh_config.c"
@@ -775,6 +777,127 @@ static void test_save_load(void **state)
     testutil_rmtree(dir);
 }
 
+/* A child blocked opening fifo for writing: it only gets past open() once
+ * someone opens the FIFO for reading, which is how the tests below see
+ * whether a reader opened a FIFO at all. */
+static pid_t fifo_writer(const char *fifo)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (!pid)
+    {
+        alarm(10);
+        _exit(open(fifo, O_WRONLY) >= 0 ? 0 : 1);
+    }
+    return pid;
+}
+
+/* Did the writer's open() return (a reader opened the FIFO)?  Reaps it. */
+static int fifo_was_opened(pid_t pid)
+{
+    int status, opened;
+    usleep(100000);     /* a writer released by a reader exits at once */
+    opened = waitpid(pid, &status, WNOHANG) == pid;
+    if (!opened)
+    {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    return opened;
+}
+
+/* A crafted $XDG_CONFIG_HOME/filehistory/State (written by anything that can
+ * write the user's files, or left by an old version): fh_state_load never
+ * blocks on it, never opens a FIFO or a device, and takes only a state value
+ * that is one of FH_STATE_*; anything else is "no state" (NO_ERROR, never
+ * protected), as when the file is missing. */
+static void test_state_file_hostile(void **state)
+{
+    static const char *garbage[] =
+    {
+        "zzzz\n", "ffffffff 1700000000 5\n", "feff 1700000000 5\n", "10ff 1700000000 0\n",
+        "12 1700000000 0\n", "ff -1 -1\n", "ff 99999999999999999999999 0\n", "",
+    };
+    char *dir = testutil_mkdtemp(), path[4200], big[200000];
+    struct fh_state st = { .state = FH_STATE_TARGET_FULL, .protected_until = 1700000000, .not_backed_up = 7 }, got;
+    pid_t writer;
+
+    /* what fh_state_save writes comes back, FH_STATE_RUNNING stripped */
+    assert_int_equal(fh_state_save(dir, &st), 0);
+    assert_int_equal(fh_state_load(dir, &got), 0);
+    assert_int_equal(got.state, FH_STATE_TARGET_FULL);
+    assert_int_equal(got.protected_until, 1700000000);
+    assert_int_equal(got.not_backed_up, 7);
+    snprintf(path, sizeof(path), "%s/State", dir);
+    write_text(path, "1ff 1700000000 0\n");
+    assert_int_equal(fh_state_load(dir, &got), 0);
+    assert_int_equal(got.state, FH_STATE_NO_ERROR);
+    assert_int_equal(got.protected_until, 1700000000);
+
+    for (size_t i = 0; i < sizeof(garbage) / sizeof(*garbage); i++)
+    {
+        write_text(path, garbage[i]);
+        assert_int_equal(fh_state_load(dir, &got), 0);
+        if (got.state != FH_STATE_NO_ERROR || got.protected_until || got.not_backed_up)
+            fail_msg("State '%s' taken as %#x %lld %lld", garbage[i], got.state, (long long)got.protected_until,
+                     (long long)got.not_backed_up);
+    }
+    /* a huge file: a bounded read, and the number in it is no state either */
+    memset(big, '9', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    write_text(path, big);
+    assert_int_equal(fh_state_load(dir, &got), 0);
+    assert_int_equal(got.state, FH_STATE_NO_ERROR);
+    assert_int_equal(got.protected_until, 0);
+
+    /* a FIFO: not opened (the old code blocked in open() when no writer came,
+     * and read a writer's bytes when one did) */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    writer = fifo_writer(path);
+    usleep(50000);
+    assert_int_equal(fh_state_load(dir, &got), 0);
+    assert_false(fifo_was_opened(writer));
+    assert_int_equal(got.state, FH_STATE_NO_ERROR);
+    testutil_rmtree(dir);
+}
+
+/* A Config1.xml that is a FIFO (a device node alike) on a crafted target or
+ * in the config folder: never opened (a device's open() has effects of its
+ * own), never taken; the regular Config2.xml beside it still is. */
+static void test_config_copy_not_regular(void **state)
+{
+    char *dir = testutil_mkdtemp(), path[4200];
+    struct fh_config cfg, got;
+    pid_t writer;
+    int dirfd;
+
+    assert_int_equal(fh_config_init_default(&cfg), 0);
+    cfg.frequency = 600;
+    assert_int_equal(fh_config_save(dir, &cfg), 0);
+    snprintf(path, sizeof(path), "%s/Config1.xml", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    writer = fifo_writer(path);
+    usleep(50000);
+    assert_true((dirfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
+    assert_int_equal(fh_config_load_at(dirfd, &got), FH_S_OK);
+    close(dirfd);
+    assert_false(fifo_was_opened(writer));
+    assert_int_equal(got.frequency, 600);
+    fh_config_free(&got);
+
+    /* the same through the config folder's own reader */
+    writer = fifo_writer(path);
+    usleep(50000);
+    assert_int_equal(fh_config_load(dir, &got), FH_S_OK);
+    assert_false(fifo_was_opened(writer));
+    assert_int_equal(got.frequency, 600);
+    fh_config_free(&got);
+    fh_config_free(&cfg);
+    testutil_rmtree(dir);
+}
+
 static void test_mirror(void **state)
 {
     char *dir = testutil_mkdtemp(), path[4200];
@@ -1048,6 +1171,8 @@ int main(void)
         cmocka_unit_test(test_corrupt),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_state_file_hostile),
+        cmocka_unit_test(test_config_copy_not_regular),
         cmocka_unit_test(test_mirror),
         cmocka_unit_test(test_upgrade),
         cmocka_unit_test(test_winreg),

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -301,6 +302,58 @@ static void test_restore_does_not_follow_version_symlink(void **state)
     assert_string_equal(slurp(file), "changed");
 }
 
+/* A version file whose owner and mode were crafted on the disk (another
+ * uid, setgid, world-writable): restore takes neither.  A file restored
+ * where there is none is the restorer's, with at most the bits a new file
+ * gets under the umask; one that replaces a file keeps that file's owner,
+ * group and mode. */
+static void test_restore_takes_no_owner_or_mode_from_target(void **state)
+{
+    struct env *e = *state;
+    struct fh_cycle_result res;
+    char file[4400], private_file[4400], v[8192], msg[512];
+    int root = geteuid() == 0;
+    mode_t old_umask = umask(022);
+    struct stat st;
+
+    snprintf(file, sizeof(file), "%s/doc.txt", e->src);
+    snprintf(private_file, sizeof(private_file), "%s/key.txt", e->src);
+    put(file, "mine");
+    assert_int_equal(chmod(file, 0600), 0);
+    put(private_file, "private");
+    assert_int_equal(chmod(private_file, 0600), 0);
+    assert_int_equal(run(e, &res), FH_STATE_NO_ERROR);
+    version_path(e, "doc.txt", res.cycle_time, v, sizeof(v));
+    assert_int_equal(chmod(v, 06666), 0);
+    if (root) assert_int_equal(chown(v, 4321, 4321), 0);
+
+    /* deleted, restored: ours, the umask's bits at most, no set-id bit */
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(fh_restore(&e->cfg, file, res.cycle_time, NULL, msg, sizeof(msg)), 0);
+    assert_string_equal(slurp(file), "mine");
+    assert_int_equal(stat(file, &st), 0);
+    if ((st.st_mode & 07777) != 0644 || st.st_uid != geteuid())
+        fail_msg("restored as uid %u mode %o from a version of uid 4321 mode 6666", st.st_uid, st.st_mode & 07777);
+
+    /* replacing the user's file: that file's owner, group and mode */
+    assert_int_equal(chmod(file, 0600), 0);
+    if (root) assert_int_equal(chown(file, 4242, 4243), 0);
+    put(file, "changed");
+    assert_int_equal(fh_restore(&e->cfg, file, res.cycle_time, NULL, msg, sizeof(msg)), 0);
+    assert_string_equal(slurp(file), "mine");
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_uid, root ? 4242 : geteuid());
+    if (root) assert_int_equal(st.st_gid, 4243);
+
+    /* an untouched version of a private file comes back private */
+    assert_int_equal(unlink(private_file), 0);
+    assert_int_equal(fh_restore(&e->cfg, private_file, res.cycle_time, NULL, msg, sizeof(msg)), 0);
+    assert_int_equal(stat(private_file, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    umask(old_umask);
+}
+
 /* ------------------------------------------------------------------ */
 /* 8. an empty directory in place of the target (the disk is unmounted) */
 
@@ -490,6 +543,83 @@ static void test_torn_copy_never_recorded(void **state)
                                    " WHERE v.cycle_id = (SELECT MAX(id) FROM cycles)") +
                      count_rows(e, "SELECT COUNT(*) FROM versions") > 0, 1);
     rows_with_files(e);
+}
+
+/* A writer through a shared mapping whose pages are dirty already: the
+ * kernel updates mtime/ctime only when a write faults on a clean
+ * (write-protected) page, so a second write to the same pages moves no time
+ * stamp.  Pages dirtied well before the copy (long past the racy window) and
+ * rewritten while it runs: the copy must not be recorded as a state the
+ * file had (first page old, last page new). */
+#define MAPPED_SIZE (96 << 20)
+
+struct mapped_writer
+{
+    char *map;
+    int dir_fd;
+    volatile int go;
+    int hit_mid_copy;       /* the rewrite came while the copy was under way */
+};
+
+static void *mapped_writer_thread(void *arg)
+{
+    struct mapped_writer *w = arg;
+    struct stat st;
+
+    while (!w->go) sched_yield();
+    /* once the copy holds the first 16 MiB (with the old first page) */
+    for (int i = 0; i < 200000; i++)
+    {
+        if (!fstatat(w->dir_fd, "copy", &st, 0) && st.st_size > (16 << 20)) break;
+        usleep(50);
+    }
+    memcpy(w->map, "STATE-B2", 8);
+    memcpy(w->map + MAPPED_SIZE - BLOCK, "STATE-B2", 8);
+    w->hit_mid_copy = !fstatat(w->dir_fd, "copy", &st, 0) && st.st_size < MAPPED_SIZE;
+    return NULL;
+}
+
+static void test_mapped_rewrite_not_recorded(void **state)
+{
+    struct env *e = *state;
+    struct mapped_writer w = { 0 };
+    struct fh_copy_outcome out;
+    char path[4400], staging[4400], first[8], last[8];
+    pthread_t thread;
+    int fd, copy_fd;
+
+    snprintf(path, sizeof(path), "%s/mapped.bin", e->src);
+    snprintf(staging, sizeof(staging), "%s/copies", e->dir);
+    assert_int_equal(mkdir(staging, 0700), 0);
+    assert_true((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) >= 0);
+    assert_int_equal(ftruncate(fd, MAPPED_SIZE), 0);
+    assert_true((w.map = mmap(NULL, MAPPED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) != MAP_FAILED);
+    memset(w.map, 'x', MAPPED_SIZE);    /* real blocks, no holes to skip */
+    assert_int_equal(fsync(fd), 0);     /* written back: only the pages below are dirty */
+    memcpy(w.map, "STATE-A1", 8);
+    memcpy(w.map + MAPPED_SIZE - BLOCK, "STATE-A1", 8);
+    usleep(200000);                     /* far past the time stamp granularity */
+    assert_true((w.dir_fd = open(staging, O_RDONLY | O_DIRECTORY)) >= 0);
+    fh_copy_clone_enabled = 0;          /* the plain copy, as on ext4 */
+    assert_int_equal(pthread_create(&thread, NULL, mapped_writer_thread, &w), 0);
+    w.go = 1;
+    fh_copy_version(path, w.dir_fd, "copy", NULL, &out);
+    pthread_join(thread, NULL);
+    fh_copy_clone_enabled = 1;
+    if (!w.hit_mid_copy) fail_msg("the rewrite came after the copy: the test proves nothing (a faster disk?)");
+    if (out.status == FH_COPY_DONE)
+    {
+        assert_true((copy_fd = openat(w.dir_fd, "copy", O_RDONLY)) >= 0);
+        assert_int_equal(pread(copy_fd, first, 8, 0), 8);
+        assert_int_equal(pread(copy_fd, last, 8, MAPPED_SIZE - BLOCK), 8);
+        close(copy_fd);
+        if (memcmp(first, last, 8))
+            fail_msg("a torn copy is done: first page %.8s, last page %.8s (after %d attempts)", first, last, out.attempts);
+    }
+    else assert_int_equal(out.status, FH_COPY_BUSY);
+    munmap(w.map, MAPPED_SIZE);
+    close(w.dir_fd);
+    close(fd);
 }
 
 static void test_shrinking_file_does_not_fail_cycle(void **state)
@@ -696,9 +826,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_version_does_not_land_outside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlinked_staging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_does_not_follow_version_symlink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_takes_no_owner_or_mode_from_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmounted_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_copy_never_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mapped_rewrite_not_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shrinking_file_does_not_fail_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_configuration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_target, setup, teardown),

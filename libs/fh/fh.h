@@ -527,7 +527,9 @@ void fh_copy_version(const char *path, int dir_fd, const char *name, struct fh_p
                      struct fh_copy_outcome *out);
 /* Restore: the regular file open at src_fd onto name in dest_dir_fd, through
  * a temporary file renamed over name once complete and synced; a symbolic
- * link is never created.  Win32 code. */
+ * link is never created.  Owner, group and mode never come from the target
+ * (see set_restored_owner in fh_copy.c), nor does its security descriptor.
+ * Win32 code. */
 uint32_t fh_copy_restore(int src_fd, int dest_dir_fd, const char *name);
 /* Tests only: 0 turns reflink clones off. */
 extern int fh_copy_clone_enabled;

@@ -805,7 +805,10 @@ char *fh_target_root(const struct fh_config *cfg)
  * else's, so is what a link in it points to). */
 static char *read_whole_at(int dirfd, const char *name, size_t *len)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    /* the type first (O_PATH opens nothing): a FIFO or a device node named
+     * Config1.xml is never opened, as opening one has effects of its own
+     * (a FIFO's writer goes on, a device runs its open()) */
+    int fd = fh_open_regular_beneath(dirfd, name, O_RDONLY | O_NONBLOCK, 0);
     struct stat st;
     char *buf = NULL;
     ssize_t got;

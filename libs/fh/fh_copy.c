@@ -12,7 +12,13 @@
  * takes a VSS snapshot; here:
  *
  *  1. Copy, then compare the file's fstat before and after (size, mtime,
- *     ctime, inode: any write or metadata change moves ctime).  Equal, and
+ *     ctime, inode).  A write(2) or a metadata change moves ctime; a write
+ *     through a shared mapping moves mtime/ctime only when it faults on a
+ *     clean page (page_mkwrite -> file_update_time), so a page that is
+ *     dirty already takes further writes silently.  Hence the file's dirty
+ *     pages are written back first (settle_mapped_writes): writeback
+ *     write-protects them, and any write through a mapping after the first
+ *     fstat faults and moves the time stamps.  Equal, and
  *     the file's ctime older than the copy's start by more than the time
  *     stamp granularity: the copy is that state.  Why the granularity: the
  *     kernel stamps ctime from a coarse clock (a tick, 1-10 ms; 1-2 s on
@@ -328,6 +334,19 @@ static int clone_of(const char *path, int src_fd, const struct stat *st)
     return fd;
 }
 
+/* Write back fd's dirty pages (and wait), so each page of a shared mapping
+ * is clean and write-protected when the fstat that starts an attempt is
+ * taken: a later write through the mapping faults, which updates the time
+ * stamps the attempt is checked with.  No device cache flush and no
+ * metadata: a file with no dirty page costs one walk of its page cache
+ * tags.  What is left is the time stamp granularity of that update, which
+ * is_racy() covers as for write(2).  A file system without writeback (or an
+ * error) just keeps the old behaviour; the copy is still checked. */
+static void settle_mapped_writes(int fd)
+{
+    sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+}
+
 static void finish(struct fh_copy_outcome *out, enum fh_copy_status status, int src_fd)
 {
     out->status = status;
@@ -355,6 +374,7 @@ void fh_copy_version(const char *path, int dir_fd, const char *name, struct fh_p
     }
     for (out->attempts = 1; out->attempts <= COPY_ATTEMPTS; out->attempts++)
     {
+        settle_mapped_writes(src_fd);
         clock_gettime(CLOCK_REALTIME_COARSE, &start);
         if (fstat(src_fd, &before) || !S_ISREG(before.st_mode)) return finish(out, FH_COPY_GONE, src_fd);
         r = copy_attempt(src_fd, -1, dir_fd, name, progress, out, &counted);
@@ -387,6 +407,7 @@ void fh_copy_version(const char *path, int dir_fd, const char *name, struct fh_p
                 struct stat cloned;
                 int clone_fd;
 
+                settle_mapped_writes(src_fd);
                 clock_gettime(CLOCK_REALTIME_COARSE, &start);
                 if (fstat(src_fd, &before) || !S_ISREG(before.st_mode)) return finish(out, FH_COPY_GONE, src_fd);
                 if ((clone_fd = clone_of(path, src_fd, &before)) < 0)
@@ -417,6 +438,31 @@ void fh_copy_version(const char *path, int dir_fd, const char *name, struct fh_p
     finish(out, FH_COPY_BUSY, src_fd);
 }
 
+/* Owner, group and mode of a restored file (dst, opened on a new file made
+ * with mode 0666 under the umask: born_mode).  The version on the target
+ * is someone else's disk: its owner, its mode and its stored security
+ * descriptor (user.wine.sd) are whatever that disk says, so none of them
+ * decides anything here.  A file that replaces one keeps that file's owner,
+ * group and permission bits (the user's own, local choice); a new file is
+ * the restorer's, with the version's permission bits limited by the umask
+ * (an honest disk gives a private file back private, a crafted one can only
+ * make it more private).  Never setuid, setgid or sticky. */
+static uint32_t set_restored_owner(int dst, const struct stat *replaced, mode_t born_mode, mode_t version_mode)
+{
+    mode_t mode = (version_mode & born_mode) & 0777;
+
+    if (replaced)
+    {
+        mode = replaced->st_mode & 0777;
+        /* a user who may not give files away (not root) keeps the file; a
+         * group of theirs is still given */
+        if (fchown(dst, replaced->st_uid, replaced->st_gid) && errno == EPERM)
+            fchown(dst, -1, replaced->st_gid);
+    }
+    if (fchmod(dst, mode)) return wb_win32_error_from_errno(errno);
+    return WB_OK;
+}
+
 uint32_t fh_copy_restore(int src_fd, int dest_dir_fd, const char *name)
 {
     struct wb_posix_sink_options options = { 0 };
@@ -427,26 +473,33 @@ uint32_t fh_copy_restore(int src_fd, int dest_dir_fd, const char *name)
     uint8_t *buffer = NULL;
     char tmp[64], rnd[17];
     uint32_t status = WB_OK, done;
-    struct stat st;
-    int dst = -1;
+    struct stat st, born, replaced;
+    int dst = -1, replacing;
 
     if (fstat(src_fd, &st)) return wb_win32_error_from_errno(errno);
     if (!S_ISREG(st.st_mode)) return WB_ERROR_ACCESS_DENIED;   /* versions are regular files, nothing else is copied */
+    replacing = !fstatat(dest_dir_fd, name, &replaced, AT_SYMLINK_NOFOLLOW) && S_ISREG(replaced.st_mode);
     for (int attempt = 0; attempt < 8 && dst < 0; attempt++)
     {
         if (fh_random_hex(rnd, 8)) return wb_win32_error_from_errno(errno);
         snprintf(tmp, sizeof(tmp), ".filehistory-restore.%s", rnd);
-        /* 0666 under the umask, as the file itself would be; the restored
-         * security descriptor sets the mode when it maps onto one */
+        /* 0666 under the umask (and a default ACL) shows the mode a new
+         * file gets here; the file is private until it is complete */
         dst = openat(dest_dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (dst < 0 && errno != EEXIST) return wb_win32_error_from_errno(errno);
     }
     if (dst < 0) return WB_ERROR_FILE_EXISTS;
-    if ((status = wb_posix_source_open(src_fd, WB_SECURITY, &source)) ||
-        (status = wb_posix_sink_open(dst, WB_SECURITY, &options, &sink)))
+    if (fstat(dst, &born) || fchmod(dst, 0600))
+    {
+        status = wb_win32_error_from_errno(errno);
+        goto done;
+    }
+    /* no WB_SECURITY on either side: see set_restored_owner() */
+    if ((status = wb_posix_source_open(src_fd, 0, &source)) ||
+        (status = wb_posix_sink_open(dst, 0, &options, &sink)))
         goto done;
     if (!(buffer = malloc(COPY_CHUNK)) || !(encoder = wb_encoder_new(&wb_posix_source_ops, source)) ||
-        !(decoder = wb_decoder_new(&wb_posix_sink_ops, sink, WB_DECODE_SECURITY)))
+        !(decoder = wb_decoder_new(&wb_posix_sink_ops, sink, 0)))
     {
         status = WB_ERROR_NOT_ENOUGH_MEMORY;
         goto done;
@@ -455,6 +508,7 @@ uint32_t fh_copy_restore(int src_fd, int dest_dir_fd, const char *name)
         if ((status = wb_decoder_write(decoder, buffer, done))) break;
     if (!status && !wb_decoder_at_boundary(decoder)) status = WB_ERROR_HANDLE_EOF;
     if (!status) status = wb_posix_sink_finish(sink);
+    if (!status) status = set_restored_owner(dst, replacing ? &replaced : NULL, born.st_mode, st.st_mode);
     if (!status && fsync(dst)) status = wb_win32_error_from_errno(errno);
     if (!status && renameat(dest_dir_fd, tmp, dest_dir_fd, name)) status = wb_win32_error_from_errno(errno);
     if (!status) fsync(dest_dir_fd);

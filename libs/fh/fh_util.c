@@ -304,35 +304,67 @@ int fh_mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
+/* Is state (FH_STATE_RUNNING stripped) one of the states this engine
+ * saves?  Anything else in State is not ours to show. */
+static int state_is_known(unsigned int state)
+{
+    switch (state)
+    {
+    case FH_STATE_NOT_TRACKED:
+    case FH_STATE_OFF:
+    case FH_STATE_DISABLED_BY_GP:
+    case FH_STATE_FATAL_CONFIG_ERROR:
+    case FH_STATE_MIGRATING:
+    case FH_STATE_TARGET_FS_LIMITATION:
+    case FH_STATE_TARGET_ACCESS_DENIED:
+    case FH_STATE_TARGET_FULL:
+    case FH_STATE_TARGET_ABSENT:
+    case FH_STATE_NO_ERROR:
+        return 1;
+    }
+    return 0;
+}
+
 int fh_state_load(const char *config_dir, struct fh_state *st)
 {
-    char *path = fh_join(config_dir, "State");
-    FILE *f;
-    unsigned int state;
-    long long until, not_backed_up;
-    int fields, fd;
+    char buf[96], *p, *end;
+    unsigned long state;
+    long long until, not_backed_up = 0;
+    ssize_t got;
+    int dir_fd, fd, e;
 
     st->state = FH_STATE_NO_ERROR;
     st->protected_until = 0;
     st->not_backed_up = 0;
-    if (!path) return -1;
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    free(path);
-    if (fd < 0 || !(f = fdopen(fd, "r")))
+    if ((dir_fd = open(config_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) return errno == ENOENT ? 0 : -1;
+    /* State is in a folder anything running as the user can write to: a
+     * FIFO or a device there is not opened at all (fh_open_regular_beneath
+     * looks at the inode through O_PATH first; O_NONBLOCK in case it
+     * changes in between), a symlink not followed, a huge file not read
+     * whole; each is "no state", as a missing file is */
+    fd = fh_open_regular_beneath(dir_fd, "State", O_RDONLY | O_NONBLOCK, 0);
+    e = errno;
+    close(dir_fd);
+    if (fd < 0) return e == ENOENT || e == ENXIO || e == ELOOP ? 0 : (errno = e, -1);
+    got = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (got <= 0) return got < 0 ? -1 : 0;
+    buf[got] = 0;
+    /* "%x %lld %lld\n" as fh_state_save writes it; any other text is no state */
+    errno = 0;
+    state = strtoul(buf, &end, 16);
+    if (end == buf || *end != ' ' || errno) return 0;
+    until = strtoll(p = end + 1, &end, 10);
+    if (end == p || errno || until < 0 || (*end && *end != ' ' && *end != '\n')) return 0;
+    if (*end == ' ')
     {
-        int e = errno;
-        if (fd >= 0) close(fd);
-        errno = e;
-        return e == ENOENT ? 0 : -1;
+        not_backed_up = strtoll(p = end + 1, &end, 10);
+        if (end == p || errno || not_backed_up < 0 || (*end && *end != '\n')) not_backed_up = 0;
     }
-    fields = fscanf(f, "%x %lld %lld", &state, &until, &not_backed_up);
-    if (fields >= 2 && until >= 0)
-    {
-        st->state = state & ~FH_STATE_RUNNING;
-        st->protected_until = (time_t)until;
-        if (fields == 3 && not_backed_up >= 0) st->not_backed_up = not_backed_up;
-    }
-    fclose(f);
+    if (state > UINT32_MAX || !state_is_known(state & ~FH_STATE_RUNNING)) return 0;
+    st->state = state & ~FH_STATE_RUNNING;
+    st->protected_until = (time_t)until;
+    st->not_backed_up = not_backed_up;
     return 0;
 }
 
