@@ -567,10 +567,11 @@ static void *mapped_writer_thread(void *arg)
     struct stat st;
 
     while (!w->go) sched_yield();
-    /* once the copy holds the first 16 MiB (with the old first page) */
+    /* as soon as the copy holds its first bytes (the old first page): the
+     * widest window, so that a fast disk does not finish the copy first */
     for (int i = 0; i < 200000; i++)
     {
-        if (!fstatat(w->dir_fd, "copy", &st, 0) && st.st_size > (16 << 20)) break;
+        if (!fstatat(w->dir_fd, "copy", &st, 0) && st.st_size > 0) break;
         usleep(50);
     }
     memcpy(w->map, "STATE-B2", 8);
