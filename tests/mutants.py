@@ -23,6 +23,7 @@ Exit status: 0 when at least 90% of the counted mutants are caught.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -92,13 +93,22 @@ def groups_for(path):
 
 
 def run(cmd, cwd, timeout=None, log=None):
+    # its own process group: a time-out kills the test that loops, not only
+    # the shell that started it (an orphaned test_codec once ran for half an
+    # hour beside the next mutants)
+    p = subprocess.Popen(cmd, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         env=dict(os.environ, O="build"), start_new_session=True)
     try:
-        p = subprocess.run(cmd, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, env=dict(os.environ, O="build"))
-        out = p.stdout.decode(errors="replace")
+        data, _ = p.communicate(timeout=timeout)
+        out = data.decode(errors="replace")
         rc = p.returncode
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace") + "\n[timeout]"
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        data, _ = p.communicate()
+        out = (data or b"").decode(errors="replace") + "\n[timeout]"
         rc = -1
     if log:
         with open(log, "a") as f:
