@@ -229,6 +229,34 @@ static void test_backup_call_order(void **state)
     assert_int_equal(nsf_api_db_close(other), 0);
 }
 
+/* a change info with one DATA record: bytes 0..9 of a 10-byte file */
+static int one_given;
+static nsf_status one_rewind(void *s) { one_given = 0; return 0; }
+static nsf_status one_next(void *s, uint64_t *o, uint64_t *l, int *z)
+{
+    *o = 0; *l = one_given++ ? 0 : 10; *z = 0;
+    return 0;
+}
+static nsf_status one_read(void *s, uint64_t o, void *b, uint32_t n) { memset(b, 'x', n); return 0; }
+static const struct nsf_range_source_ops one_ops = { one_rewind, one_next, one_read };
+
+static uint32_t one_record_change_info(uint8_t *out, uint32_t size)
+{
+    struct nsf_ci_header h = { .start_size = 10, .record_max = 4096 };
+    struct nsf_ci_encoder *enc;
+    uint32_t filled;
+    uint64_t total;
+
+    assert_int_equal(nsf_ci_encoder_new(&h, &one_ops, NULL, &enc), 0);
+    assert_int_equal(nsf_ci_encoder_size(enc, &total), 0);
+    assert_int_equal(total, 64 + 24 + 10 + 24);
+    assert_true(total <= size);
+    assert_int_equal(nsf_ci_encoder_read(enc, out, size, &filled), 0);
+    assert_int_equal(filled, total);
+    nsf_ci_encoder_free(enc);
+    return filled;
+}
+
 static void test_apply_context(void **state)
 {
     uint8_t ci[88];
@@ -280,6 +308,27 @@ static void test_apply_context(void **state)
     assert_int_equal(sink_finished, 1);
 }
 
+/* More change info than announced, in one call with a record in it: refused
+ * before the decoder sees it, so nothing reaches the copy. */
+static void test_apply_bounded_by_announced_size(void **state)
+{
+    uint8_t one[200];
+    uint32_t ctx, total = one_record_change_info(one, sizeof(one));
+
+    assert_int_equal(nsf_api_apply_start(&ctx, "copy", 0, 100, 0), 0);
+    assert_int_equal(nsf_api_apply_next(ctx, 0, (char *)one, total), ERR_CORRUPT_CHANGE_INFO);
+    assert_int_equal(sink_writes, 0);
+    assert_int_equal(nsf_api_apply_end(ctx, 0), ERR_CORRUPT_CHANGE_INFO);
+    assert_int_equal(sink_finished, 0);
+
+    /* the same, announced at its size: applied, its record written */
+    assert_int_equal(nsf_api_apply_start(&ctx, "copy", 0, total, 0), 0);
+    assert_int_equal(nsf_api_apply_next(ctx, 0, (char *)one, total), 0);
+    assert_int_equal(sink_writes, 1);
+    assert_int_equal(nsf_api_apply_end(ctx, 0), 0);
+    assert_int_equal(sink_finished, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -289,6 +338,7 @@ int main(void)
         cmocka_unit_test_setup(test_db_handles, setup),
         cmocka_unit_test_setup(test_backup_call_order, setup),
         cmocka_unit_test_setup(test_apply_context, setup),
+        cmocka_unit_test_setup(test_apply_bounded_by_announced_size, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

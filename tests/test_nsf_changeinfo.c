@@ -360,6 +360,23 @@ static void bad_version(struct builder *b)
     build_record(b, 2, 0, 0, NULL);
 }
 
+/* docs/nsf-changeinfo.md: flags (offset 12) are 0, anything else refused
+ * (a later version's flag would change the meaning of what follows) */
+static void bad_flags(struct builder *b)
+{
+    build_header(b, 1000, 64);
+    le32(b->data + 12, 1);
+    le32(b->data + 60, ref_crc(0, b->data, 60));
+    build_record(b, 2, 0, 0, NULL);
+}
+static void bad_flags_high(struct builder *b)
+{
+    build_header(b, 1000, 64);
+    le32(b->data + 12, 0x80000000u);
+    le32(b->data + 60, ref_crc(0, b->data, 60));
+    build_record(b, 2, 0, 0, NULL);
+}
+
 static void test_rule_breaking_records(void **state)
 {
     check_refused(bad_overlap);
@@ -373,6 +390,8 @@ static void test_rule_breaking_records(void **state)
     check_refused(bad_record_max);
     check_refused(bad_sequence);
     check_refused(bad_version);
+    check_refused(bad_flags);
+    check_refused(bad_flags_high);
 }
 
 /* Records from another change info (another backup id) are refused. */
