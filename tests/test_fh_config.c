@@ -552,6 +552,10 @@ static void test_corrupt(void **state)
         DOC("<Winbackup><MinimumRetentionDays>0</MinimumRetentionDays></Winbackup>"),
         DOC("<Winbackup><MinimumRetentionDays>36501</MinimumRetentionDays></Winbackup>"),
         DOC("<Winbackup><Generation>-1</Generation></Winbackup>"),
+        /* FH_MAX_GENERATION is 2^62: a crafted 2^64-1 would wrap at the next save */
+        DOC("<Winbackup><Generation>18446744073709551615</Generation></Winbackup>"),
+        DOC("<Winbackup><Generation>4611686018427387905</Generation></Winbackup>"),
+        DOC("<Generation>18446744073709551615</Generation>"),
         DOC("<A x=\"1\" x=\"2\"/>"),
         DOC("<A x=1/>"),
         DOC("") "trailing",
@@ -570,6 +574,10 @@ static void test_corrupt(void **state)
         uint32_t hr = parse(bad[i], &cfg);
         if (hr != FHCFG_E_CORRUPT_CONFIG_FILE) fail_msg("document %zu accepted: got %#x", i, hr);
     }
+    /* the bound itself is a generation */
+    assert_int_equal(parse(DOC("<Winbackup><Generation>4611686018427387904</Generation></Winbackup>"), &cfg), FH_S_OK);
+    assert_true(cfg.generation == FH_MAX_GENERATION);
+    fh_config_free(&cfg);
     /* an embedded NUL */
     {
         static const char nul_doc[] = DOC("<X>a\0b</X>");
