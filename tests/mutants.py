@@ -70,7 +70,7 @@ AREAS = [
 # Measured unmutated (2 cores): fh 60 s, fh-adversarial 21 s, fhcfg 12 s,
 # nsf 2 s, nnotes 21 s, nsf-stress 62 s; a timeout is 4 to 10 times that.
 GROUP_TIMEOUT = {"unit": 240, "cli": 240, "wine": 900, "fhsvcctl": 600, "fh": 900,
-                 "fh-adversarial": 300, "fhcfg": 180, "nsf": 120, "nnotes": 240, "nsf-stress": 420}
+                 "fh-adversarial": 180, "fhcfg": 180, "nsf": 120, "nnotes": 240, "nsf-stress": 420}
 
 
 def read_mutants(path):
