@@ -302,8 +302,9 @@ static uint32_t current_state(const struct service *s)
     else if (stat(s->cfg.target_url, &st) && errno == ENOENT) state = FH_STATE_TARGET_ABSENT;
     else state = s->state.state;
     /* QueryProtectionStatus: OFF, NOT_TRACKED, DISABLED_BY_GP and
-     * FATAL_CONFIG_ERROR "cannot be ORed with FH_STATE_RUNNING" (a backup
-     * started by hand while File History is off runs, but is not reported) */
+     * FATAL_CONFIG_ERROR "cannot be ORed with FH_STATE_RUNNING".  No cycle
+     * runs in those states here (START refuses them, reload() stops a
+     * running cycle first); this keeps the rule if that ever changes. */
     if (state == FH_STATE_OFF || state == FH_STATE_NOT_TRACKED || state == FH_STATE_DISABLED_BY_GP ||
         state == FH_STATE_FATAL_CONFIG_ERROR)
         return state;
