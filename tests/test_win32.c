@@ -185,6 +185,20 @@ static void test_bad_parameters(void **state)
     assert_false(BackupWrite(file, NULL, 0, &got, TRUE, FALSE, &context));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
     assert_true(BackupRead(file, NULL, 0, &got, TRUE, FALSE, &context));
+    {
+        /* ... and a BackupWrite context (made by a first call with part of a
+         * header) is no BackupRead context */
+        HANDLE rw = open_handle(fx->path, O_RDWR);
+        LPVOID wctx = NULL;
+        static const BYTE part[4] = { 1, 0, 0, 0 };
+        assert_true(BackupWrite(rw, (BYTE *)part, sizeof(part), &got, FALSE, FALSE, &wctx));
+        assert_non_null(wctx);
+        SetLastError(0xdeadbeef);
+        assert_false(BackupRead(rw, buffer, sizeof(buffer), &got, FALSE, FALSE, &wctx));
+        assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+        BackupWrite(rw, NULL, 0, &got, TRUE, FALSE, &wctx);
+        CloseHandle(rw);
+    }
 
     /* a DATA stream needs a writable handle; the check comes with the
      * stream (a hard link needs none), so the context exists by then */
