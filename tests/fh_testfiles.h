@@ -36,4 +36,23 @@ static __attribute__((unused)) char *slurp_copy(const char *path)
     return text ? strdup(text) : NULL;
 }
 
+#ifdef SQLITE_OK
+/* The one number a query on the catalog below root answers. */
+static __attribute__((unused)) long long catalog_count(const char *root, const char *sql)
+{
+    char db[4500];
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    long long n;
+    snprintf(db, sizeof(db), "%s/Configuration/Catalog.sqlite", root);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+#endif
+
 #endif

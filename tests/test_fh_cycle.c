@@ -90,18 +90,7 @@ static void version_path(struct env *e, const char *rel, time_t t, char *out, si
 
 static long long count_rows(struct env *e, const char *sql)
 {
-    char db[4500];
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    long long n;
-    snprintf(db, sizeof(db), "%s/Configuration/Catalog.sqlite", e->root);
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return n;
+    return catalog_count(e->root, sql);
 }
 
 static void test_first_cycle_layout(void **state)
