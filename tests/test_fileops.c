@@ -200,6 +200,25 @@ static void test_failed_restore_leaves_no_link(void **state)
     assert_int_equal(st_target.st_ino, st_link.st_ino);
     assert_int_equal(other_entries(root_path, in_root_after), 0);
 
+    /* a link name that is a directory cannot be replaced: refused before the
+     * restore commits, so the target keeps its contents and the directory
+     * stays */
+    {
+        char sub[4300];
+        snprintf(sub, sizeof(sub), "%s/root/adir", dir);
+        assert_int_equal(mkdir(sub, 0755), 0);
+        free(b.data);
+        b.data = NULL;
+        b.size = 0;
+        append(&b, WB_BACKUP_DATA, 0, NULL, "fourth", 6);
+        append_link(&b, "C:\\adir");
+        assert_int_not_equal(restore(target, &b, 0, root_path), WB_OK);
+        assert_file_is(target, "new contents");
+        assert_int_equal(stat(sub, &st_link), 0);
+        assert_true(S_ISDIR(st_link.st_mode));
+        assert_int_equal(rmdir(sub), 0);
+    }
+
     /* an existing name is replaced (the KB CreateHardLink sample's promise) */
     free(b.data);
     b.data = NULL;
