@@ -164,3 +164,8 @@ int fh_proof_equal(const char *a, const char *b)
     for (size_t i = 0; i < la; i++) diff |= (unsigned char)(a[i] ^ b[i]);
     return !diff;
 }
+
+int fh_is_nonce(const char *text)
+{
+    return strlen(text) == FH_NONCE_CHARS && strspn(text, "0123456789abcdef") == FH_NONCE_CHARS;
+}

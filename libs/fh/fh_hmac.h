@@ -28,5 +28,7 @@ void fh_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg
 void fh_handshake_proof(const char *secret, char role, const char *client_nonce, const char *server_nonce,
                         char hex[2 * FH_SHA256_SIZE + 1]);
 int fh_proof_equal(const char *a, const char *b);
+/* Is text a nonce: exactly FH_NONCE_CHARS lowercase hex digits? */
+int fh_is_nonce(const char *text);
 
 #endif

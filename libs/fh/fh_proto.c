@@ -209,7 +209,7 @@ static int client_handshake(int sock, const char *secret)
      * that our service is not there (the CLI then starts one) */
     if (fh_write_all(sock, line, strlen(line)) || fh_read_line(sock, line, sizeof(line)) != 1 ||
         sscanf(line, "CHALLENGE %40s %70s%n", sn, proof, &n) != 2 || line[n] || strncmp(line, "CHALLENGE ", 10) ||
-        strlen(sn) != FH_NONCE_CHARS || strspn(sn, "0123456789abcdef") != FH_NONCE_CHARS)
+        !fh_is_nonce(sn))
     {
         errno = ECONNREFUSED;
         return -1;

@@ -385,11 +385,6 @@ static int parse_flag(const char *arg, int *flag)
     return 0;
 }
 
-static int is_nonce(const char *text)
-{
-    return strlen(text) == FH_NONCE_CHARS && strspn(text, "0123456789abcdef") == FH_NONCE_CHARS;
-}
-
 /* The handshake, before any request: HELLO <client nonce> 2, answered with
  * CHALLENGE <server nonce> <the service's proof>, then PROOF <the client's
  * proof>.  The secret never crosses the connection, so a process of another
@@ -404,7 +399,7 @@ static int handshake(struct service *s, struct client *c, const char *line)
     if (!c->challenged)
     {
         if (sscanf(line, "HELLO %40s %d%n", nonce, &version, &n) == 2 && !line[n] && version == 2 &&
-            !strncmp(line, "HELLO ", 6) && strlen(line) == 6 + FH_NONCE_CHARS + 2 && is_nonce(nonce) &&
+            !strncmp(line, "HELLO ", 6) && strlen(line) == 6 + FH_NONCE_CHARS + 2 && fh_is_nonce(nonce) &&
             fh_peer_uid_matches(c->fd, getuid()) && !fh_random_hex(c->server_nonce, FH_NONCE_CHARS / 2))
         {
             char out[16 + FH_NONCE_CHARS + 2 * FH_SHA256_SIZE];
