@@ -20,6 +20,8 @@
 #include "testutil.h"
 #include "winbackup/winbackup.h"
 #include "winbackup/metadata.h"
+#include "winbackup/posix.h"
+#include "winbackup/stream.h"
 
 struct blob { uint8_t *data; size_t size; };
 
@@ -585,6 +587,44 @@ static void test_link_onto_directory_changes_nothing(void **state)
     testutil_rmtree(dir);
 }
 
+/* The name a BACKUP_LINK stream gave may become a directory after the
+ * stream was read and before the restore commits (another process made
+ * it): staging checks the name again and refuses, leaving no temporary
+ * link behind, so the rename onto a directory is never tried after the
+ * file itself changed. */
+static void test_link_name_becomes_directory_before_staging(void **state)
+{
+    char *dir = temp_dir(), file[4200], root[4200], adir[4300];
+    struct wb_posix_sink_options options;
+    struct wb_posix_sink *sink = NULL;
+    struct wb_decoder *decoder;
+    struct blob b = { NULL, 0 };
+    int fd;
+
+    snprintf(file, sizeof(file), "%s/file", dir);
+    snprintf(root, sizeof(root), "%s/root", dir);
+    snprintf(adir, sizeof(adir), "%s/root/adir", dir);
+    assert_int_equal(mkdir(root, 0755), 0);
+    assert_true((fd = open(file, O_CREAT | O_RDWR | O_CLOEXEC, 0644)) >= 0);
+    memset(&options, 0, sizeof(options));
+    options.link_root = root;
+    options.link_mode = WB_POSIX_LINK_DEFERRED;
+    assert_int_equal(wb_posix_sink_open(fd, 0, &options, &sink), WB_OK);
+    assert_non_null(decoder = wb_decoder_new(&wb_posix_sink_ops, sink, 0));
+    append_link(&b, "C:\\adir");
+    /* the name is free while the stream is read: recorded */
+    assert_int_equal(wb_decoder_write(decoder, b.data, b.size), WB_OK);
+    assert_int_equal(wb_posix_sink_finish(sink), WB_OK);
+    assert_int_equal(mkdir(adir, 0755), 0);
+    assert_int_equal(wb_posix_sink_stage_links(sink, fd), WB_ERROR_ACCESS_DENIED);
+    assert_int_equal(other_entries(root, (const char *[]){ "adir", NULL }), 0);
+    wb_decoder_free(decoder);
+    wb_posix_sink_close(sink);
+    close(fd);
+    free(b.data);
+    testutil_rmtree(dir);
+}
+
 /* A directory is restored in place, but only after the whole stream was
  * checked: a stream cut short changes none of its xattrs. */
 static void test_directory_restore_is_checked_first(void **state)
@@ -711,6 +751,96 @@ static void test_own_file_in_a_read_only_directory(void **state)
     testutil_rmtree(dir);
 }
 
+/* The restorer may not write the destination's directory, so the checked
+ * copy and the stream's bytes go to $TMPDIR, another file system: the
+ * destination's own disk was never asked for room.  The in-place pass
+ * reserves the growth before the first byte changes, so a restore that does
+ * not fit fails with ERROR_DISK_FULL and leaves the file as it was instead
+ * of half overwritten.  Needs root (a 4 MiB tmpfs, another uid). */
+static void test_in_place_from_elsewhere_on_a_full_disk(void **state)
+{
+    char *dir = temp_dir(), mnt[4200], path[4300], scratch[4200], *old_tmpdir;
+    struct blob b = { NULL, 0 };
+    size_t big_size = 5 << 20, i;
+    uint8_t *big, *back;
+    struct stat st;
+    pid_t pid;
+    int status, fd;
+
+    snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+    snprintf(scratch, sizeof(scratch), "%s/scratch", dir);
+    assert_int_equal(mkdir(mnt, 0755), 0);
+    if (geteuid() != 0 || mount("wbtest", mnt, "tmpfs", 0, "size=4m,mode=0755"))
+    {
+        print_message("cannot mount a tmpfs here (not root?)\n");
+        testutil_rmtree(dir);
+        skip();
+    }
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(mkdir(scratch, 0700), 0);
+    assert_int_equal(chown(scratch, 65534, 65534), 0);
+    snprintf(path, sizeof(path), "%s/file", mnt);
+    assert_non_null(big = malloc(big_size));
+    assert_non_null(back = malloc(big_size));
+    memset(big, 'o', 1 << 20);
+    assert_true((fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) >= 0);
+    assert_int_equal(write(fd, big, 1 << 20), 1 << 20);
+    assert_int_equal(fchown(fd, 65534, 65534), 0);
+    close(fd);
+
+    /* 5 MiB onto a 4 MiB file system: cannot fit */
+    memset(big, 'n', big_size);
+    append(&b, WB_BACKUP_DATA, 0, NULL, big, big_size);
+    assert_non_null(old_tmpdir = strdup(getenv("TMPDIR")));
+    setenv("TMPDIR", scratch, 1);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (!pid)
+    {
+        uint32_t ret;
+        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
+        ret = restore(path, &b, 0, NULL);
+        _exit(ret == WB_ERROR_DISK_FULL ? 0 : ret == WB_OK ? 1 : 2);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 1 << 20);
+    assert_true((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0);
+    assert_int_equal(read(fd, back, 1 << 20), 1 << 20);
+    close(fd);
+    for (i = 0; i < (1 << 20) && back[i] == 'o'; i++) ;
+    assert_int_equal(i, 1 << 20);
+
+    /* 2 MiB fits: restored in place, same inode */
+    b.size = 0;
+    append(&b, WB_BACKUP_DATA, 0, NULL, big, 2 << 20);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (!pid)
+    {
+        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
+        _exit(restore(path, &b, 0, NULL) == WB_OK ? 0 : 2);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    {
+        struct stat after;
+        assert_int_equal(stat(path, &after), 0);
+        assert_int_equal(after.st_ino, st.st_ino);
+        assert_int_equal(after.st_size, 2 << 20);
+    }
+    setenv("TMPDIR", old_tmpdir, 1);
+    free(old_tmpdir);
+    assert_int_equal(umount(mnt), 0);
+    free(big);
+    free(back);
+    free(b.data);
+    testutil_rmtree(dir);
+}
+
 /* wb_copy_path: data (moved in the kernel), holes, named streams and EAs
  * arrive as they are; a sparse file stays sparse. */
 static void test_copy_path(void **state)
@@ -766,9 +896,11 @@ int main(void)
         cmocka_unit_test(test_temporary_file_is_private),
         cmocka_unit_test(test_security_mode_without_chown),
         cmocka_unit_test(test_link_onto_directory_changes_nothing),
+        cmocka_unit_test(test_link_name_becomes_directory_before_staging),
         cmocka_unit_test(test_directory_restore_is_checked_first),
         cmocka_unit_test(test_in_place_on_a_full_disk),
         cmocka_unit_test(test_own_file_in_a_read_only_directory),
+        cmocka_unit_test(test_in_place_from_elsewhere_on_a_full_disk),
         cmocka_unit_test(test_copy_path),
     };
     const char *tmp = getenv("TMPDIR");
