@@ -286,7 +286,7 @@ log "case 1: native, $REPS runs"
 run_rw native native_run "$W" ident || note "case 1 native failed"
 log "case 1: winbackup read vs cat, $REPS runs"
 cli_vs_cat || note "case 1: winbackup read vs cat failed"
-note "Case 1, cli: \`winbackup read\` of the $((BIG / MiB)) MiB file (data stream: copy_file_range/sendfile/splice from the page cache) against cat, into /dev/null and into a pipe read by cat; ratio = cat time / winbackup time (at least 1.0: as fast as cat)."
+note "Case 1, cli: \`winbackup read\` of the $((BIG / MiB)) MiB file (data stream: copy_file_range/sendfile/splice from the page cache, a pipe grown to 1 MiB first) against cat, into /dev/null and into a pipe read by cat; ratio = cat time / winbackup time (at least 1.0: as fast as cat)."
 note "Case 1: reads with a warm page cache (the file is read once before each buffer size); writes go to a new file on the same disk without fsync in the timed loop (the file is fsynced untimed after each run). 'BackupWrite+close' adds the closing BackupWrite(abort=TRUE), which in libwinbackup calls fdatasync; it is compared with write(2)+fdatasync. 'read shifted by 20 bytes' is a diagnostic: read(2) whose first call asks for BUFSIZE-20 bytes, which leaves every later read at the file offsets (20 bytes past a page boundary) that BackupRead's 20-byte stream header puts it at."
 
 # Wine
