@@ -516,29 +516,39 @@ tool_cycle() {
     esac
 }
 
-want 4 || TOOLS=
 TOOLS="filehistory fhservice cp rsync restic borg"
 if [ -n "$TREE" ] && [ ! -x "$FILEHISTORY" ]; then
     note "Case 4: File History engine rows skipped: $FILEHISTORY is not built."
     TOOLS="cp rsync restic borg"
 fi
+want 4 || TOOLS=   # case 5 alone needs the tree, not these runs
 # case names: fh-<step> with the data made durable, fh-<step>-nosync without
 vcase() { [ "$2" = 1 ] && echo "fh-$1" || echo "fh-$1-nosync"; }
+# Runs are interleaved: run i of every tool, then run i+1 of every tool, so
+# a slow spell of the disk (this VM's ext4 with online discard creates files
+# 3-10x slower for minutes after a large delete) falls on all tools alike
+# instead of on whichever tool's runs it happened to meet.  Each tool's run
+# starts by deleting its own previous target, so every tool meets that too.
+runnable=
 for tool in $TOOLS; do
     [ -n "$TREE" ] || break
     case $tool in filehistory|fhservice|cp) ;; *) command -v ${tool%% *} >/dev/null || { note "Case 4: $tool skipped (not installed)"; continue; } ;; esac
-    log "case 4: $tool, $REPS_FH runs, durable and not"
-    tgt=$W/target-$tool
-    ok=1
-    for i in $(seq "$REPS_FH"); do
+    runnable="$runnable $tool"
+done
+failed_tools=
+for i in $(seq "$REPS_FH"); do
+    for tool in $runnable; do
+        case " $failed_tools " in *" $tool "*) continue ;; esac
+        log "case 4: $tool, run $i of $REPS_FH, durable and not"
+        tgt=$W/target-$tool
         for durable in 1 0; do
             warm_tree
-            tool_setup $tool "$tgt" || { ok=; note "Case 4: $tool setup failed"; break 2; }
+            tool_setup $tool "$tgt" || { failed_tools="$failed_tools $tool"; note "Case 4: $tool setup failed"; break; }
             step=0
             for s in first nochange touch100; do
                 [ $s = touch100 ] && touch100 "$tool $i $durable"
                 step=$((step + 1))
-                r=$(tool_cycle $tool "$tgt" "$i$durable$step" $durable) || { ok=; note "Case 4: $tool $s failed"; break 3; }
+                r=$(tool_cycle $tool "$tgt" "$i$durable$step" $durable) || { failed_tools="$failed_tools $tool"; note "Case 4: $tool $s failed"; break 2; }
                 c=$(vcase $s $durable)
                 echo "${r% *}" >> "$RAW/$c-$tool-wall"
                 echo "${r#* }" >> "$RAW/$c-$tool-rss"
@@ -546,9 +556,12 @@ for tool in $TOOLS; do
             done
             fh_service_stop
         done
+        fh_service_stop
     done
-    fh_service_stop
-    [ -n "$ok" ] || continue
+done
+for tool in $runnable; do
+    rm -rf "$W/target-$tool"
+    case " $failed_tools " in *" $tool "*) rm -f "$RAW"/fh-*-$tool-*; continue ;; esac
     label=$tool
     [ $tool = filehistory ] && label="filehistory run-cycle"
     [ $tool = fhservice ] && label="filehistory service (journal)"
@@ -564,7 +577,6 @@ for tool in $TOOLS; do
             row "$c" "$label" target_size "$(median < "$RAW/$c-$tool-size")" bytes
         done
     done
-    rm -rf "$tgt"
 done
 if [ -n "$TREE" ] && want 4; then
     for s in first nochange touch100; do
