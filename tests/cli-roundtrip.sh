@@ -201,6 +201,30 @@ fi
 "$wb" read plain > /dev/full 2> err.txt; rc=$?
 check "read onto a full device: exit 1, ERROR_DISK_FULL (112)" failed_with $rc 112
 
+# ---- closed standard descriptors: the first file opened would take the
+# number, and a restore would read its own (empty) temporary file as the
+# stream, emptying the target with exit 0
+printf 'keep me' > closedfd; setfattr -n user.keep -v 1 closedfd
+entries=$(ls -A | wc -l)
+"$wb" write closedfd <&- 2> err.txt; rc=$?
+check "write with stdin closed: exit 1, ERROR_INVALID_HANDLE (6)" failed_with $rc 6
+check "write with stdin closed: the target keeps its data and xattrs" \
+    sh -c '[ "$(cat closedfd)" = "keep me" ] && [ "$(getfattr --only-values -n user.keep closedfd 2>/dev/null)" = 1 ]'
+check "... and no file appeared in the directory" [ "$(ls -A | wc -l)" -eq "$entries" ]
+"$wb" read closedfd >&- 2> err.txt; rc=$?
+check "read with stdout closed: exit 1, ERROR_INVALID_HANDLE (6)" failed_with $rc 6
+"$wb" list <&- 2> err.txt; rc=$?
+check "list with stdin closed: exit 1, ERROR_INVALID_HANDLE (6)" failed_with $rc 6
+# a reader that went away (SIGPIPE ignored, as Python and many daemons do):
+# EPIPE is ERROR_PIPE_NOT_CONNECTED (233), Wine's STATUS_PIPE_DISCONNECTED
+python3 -c '
+import signal, subprocess, sys
+r, w = __import__("os").pipe()
+__import__("os").close(r)
+p = subprocess.run([sys.argv[1], "read", "f"], stdout=w, stderr=open("err.txt", "w"), preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN))
+sys.exit(p.returncode)' "$wb"; rc=$?
+check "read into a pipe nobody reads (SIGPIPE ignored): exit 1, ERROR_PIPE_NOT_CONNECTED (233)" failed_with $rc 233
+
 # ---- usage
 "$wb" --help > /dev/null; check "--help exits 0" [ $? -eq 0 ]
 "$wb" frobnicate 2> /dev/null; check "unknown command exits 2" [ $? -eq 2 ]

@@ -37,6 +37,7 @@ uint32_t wb_win32_error_from_errno(int error)
     case EOPNOTSUPP:    return WB_ERROR_NOT_SUPPORTED;   /* ENOTSUP is the same value on Linux */
     case ENODATA:       return WB_ERROR_FILE_NOT_FOUND;
     case ENXIO:         return WB_ERROR_HANDLE_EOF;
+    case EPIPE:         return WB_ERROR_PIPE_NOT_CONNECTED;   /* STATUS_PIPE_DISCONNECTED */
     case EIO:
     default:            return WB_ERROR_IO_DEVICE;
     }

@@ -30,6 +30,7 @@ const char *wb_error_message(unsigned int code)
     case WB_ERROR_EA_LIST_INCONSISTENT: return "malformed extended attribute list";
     case WB_ERROR_NO_MORE_ITEMS: return "no more items";
     case WB_ERROR_EAS_NOT_SUPPORTED: return "file system does not support extended attributes";
+    case WB_ERROR_PIPE_NOT_CONNECTED: return "no process is on the other end of the pipe";
     case WB_ERROR_IO_DEVICE: return "I/O error";
     case WB_ERROR_INVALID_SECURITY_DESCR: return "invalid security descriptor";
     case WB_ERROR_PRIVILEGE_NOT_HELD: return "privilege not held";
