@@ -87,6 +87,44 @@ static uint32_t restore(const char *path, const struct blob *b, unsigned int fla
     return ret;
 }
 
+/* restore() as uid/gid 65534 in a forked child; the child's Win32 status
+ * comes back through a shared page. */
+static uint32_t restore_as_nobody(const char *path, const struct blob *b, unsigned int flags)
+{
+    uint32_t *result = mmap(NULL, sizeof(*result), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    uint32_t ret;
+    int status;
+    pid_t pid;
+
+    assert_true(result != MAP_FAILED);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (!pid)
+    {
+        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(1);
+        *result = restore(path, b, flags, NULL);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    ret = *result;
+    munmap(result, sizeof(*result));
+    return ret;
+}
+
+/* A 4 MiB tmpfs at mnt (created), or the test is skipped (not root). */
+static void mount_small_tmpfs(char *dir, const char *mnt)
+{
+    assert_int_equal(mkdir(mnt, 0755), 0);
+    if (geteuid() != 0 || mount("wbtest", mnt, "tmpfs", 0, "size=4m,mode=0755"))
+    {
+        print_message("cannot mount a tmpfs here (not root?)\n");
+        testutil_rmtree(dir);
+        skip();
+    }
+}
+
 static char *temp_dir(void)
 {
     char *dir = testutil_mkdtemp(), probe[4200];
@@ -387,8 +425,6 @@ static void test_eacces_as_unprivileged_user(void **state)
 {
     char *dir = temp_dir(), path[4200];
     struct blob b = { NULL, 0 };
-    pid_t pid;
-    int status;
 
     if (geteuid() != 0)
     {
@@ -399,18 +435,7 @@ static void test_eacces_as_unprivileged_user(void **state)
     assert_int_equal(chmod(dir, 0755), 0);     /* others may enter, not write */
     snprintf(path, sizeof(path), "%s/file", dir);
     append(&b, WB_BACKUP_DATA, 0, NULL, "data", 4);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (!pid)
-    {
-        uint32_t ret;
-        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
-        ret = restore(path, &b, 0, NULL);
-        _exit(ret == WB_ERROR_ACCESS_DENIED ? 0 : ret == 0 ? 101 : (int)(ret & 0x7f));
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(restore_as_nobody(path, &b, 0), WB_ERROR_ACCESS_DENIED);
     assert_int_equal(access(path, F_OK), -1);
 
     /* Another user's file it may write, in a directory it may write: a new
@@ -420,18 +445,7 @@ static void test_eacces_as_unprivileged_user(void **state)
     write_file(path, "someone else's");
     assert_int_equal(chown(path, 12345, 12345), 0);
     assert_int_equal(chmod(path, 0666), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (!pid)
-    {
-        uint32_t ret;
-        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
-        ret = restore(path, &b, 0, NULL);
-        _exit(ret == WB_OK ? 0 : (int)(ret & 0x7f) | 0x80);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(restore_as_nobody(path, &b, 0), WB_OK);
     assert_file_is(path, "data");
     {
         struct stat st;
@@ -526,8 +540,6 @@ static void test_security_mode_without_chown(void **state)
     struct blob b = { NULL, 0 };
     uint8_t *sd;
     size_t sd_size;
-    pid_t pid;
-    int status;
     struct stat st;
 
     if (geteuid() != 0)
@@ -544,18 +556,7 @@ static void test_security_mode_without_chown(void **state)
     write_file(path, "mine");
     assert_int_equal(chown(path, 65534, 65534), 0);
     assert_int_equal(chmod(path, 0644), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (!pid)
-    {
-        uint32_t ret;
-        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
-        ret = restore(path, &b, WB_SECURITY, NULL);
-        _exit(ret == WB_OK ? 0 : (int)(ret & 0x7f) | 0x80);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(restore_as_nobody(path, &b, WB_SECURITY), WB_OK);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
     assert_int_equal(st.st_uid, 65534);
@@ -664,13 +665,7 @@ static void test_in_place_on_a_full_disk(void **state)
     struct stat st;
 
     snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
-    assert_int_equal(mkdir(mnt, 0755), 0);
-    if (geteuid() != 0 || mount("wbtest", mnt, "tmpfs", 0, "size=4m"))
-    {
-        print_message("cannot mount a tmpfs here (not root?)\n");
-        testutil_rmtree(dir);
-        skip();
-    }
+    mount_small_tmpfs(dir, mnt);
     snprintf(path, sizeof(path), "%s/file", mnt);
     snprintf(other, sizeof(other), "%s/other", mnt);
     memset(big, 'o', 1 << 20);
@@ -718,8 +713,6 @@ static void test_own_file_in_a_read_only_directory(void **state)
 {
     char *dir = temp_dir(), sub[4200], path[4300];
     struct blob b = { NULL, 0 };
-    pid_t pid;
-    int status;
 
     if (geteuid() != 0)
     {
@@ -734,18 +727,7 @@ static void test_own_file_in_a_read_only_directory(void **state)
     write_file(path, "old contents");
     assert_int_equal(chown(path, 65534, 65534), 0);
     append(&b, WB_BACKUP_DATA, 0, NULL, "new", 3);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (!pid)
-    {
-        uint32_t ret;
-        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
-        ret = restore(path, &b, 0, NULL);
-        _exit(ret == WB_OK ? 0 : (int)(ret & 0x7f) | 0x80);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(restore_as_nobody(path, &b, 0), WB_OK);
     assert_file_is(path, "new");
     free(b.data);
     testutil_rmtree(dir);
@@ -764,18 +746,11 @@ static void test_in_place_from_elsewhere_on_a_full_disk(void **state)
     size_t big_size = 5 << 20, i;
     uint8_t *big, *back;
     struct stat st;
-    pid_t pid;
-    int status, fd;
+    int fd;
 
     snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
     snprintf(scratch, sizeof(scratch), "%s/scratch", dir);
-    assert_int_equal(mkdir(mnt, 0755), 0);
-    if (geteuid() != 0 || mount("wbtest", mnt, "tmpfs", 0, "size=4m,mode=0755"))
-    {
-        print_message("cannot mount a tmpfs here (not root?)\n");
-        testutil_rmtree(dir);
-        skip();
-    }
+    mount_small_tmpfs(dir, mnt);
     assert_int_equal(chmod(dir, 0755), 0);
     assert_int_equal(mkdir(scratch, 0700), 0);
     assert_int_equal(chown(scratch, 65534, 65534), 0);
@@ -793,18 +768,7 @@ static void test_in_place_from_elsewhere_on_a_full_disk(void **state)
     append(&b, WB_BACKUP_DATA, 0, NULL, big, big_size);
     assert_non_null(old_tmpdir = strdup(getenv("TMPDIR")));
     setenv("TMPDIR", scratch, 1);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (!pid)
-    {
-        uint32_t ret;
-        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
-        ret = restore(path, &b, 0, NULL);
-        _exit(ret == WB_ERROR_DISK_FULL ? 0 : ret == WB_OK ? 1 : 2);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(restore_as_nobody(path, &b, 0), WB_ERROR_DISK_FULL);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, 1 << 20);
     assert_true((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0);
@@ -816,16 +780,7 @@ static void test_in_place_from_elsewhere_on_a_full_disk(void **state)
     /* 2 MiB fits: restored in place, same inode */
     b.size = 0;
     append(&b, WB_BACKUP_DATA, 0, NULL, big, 2 << 20);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (!pid)
-    {
-        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(100);
-        _exit(restore(path, &b, 0, NULL) == WB_OK ? 0 : 2);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(restore_as_nobody(path, &b, 0), WB_OK);
     {
         struct stat after;
         assert_int_equal(stat(path, &after), 0);
