@@ -44,6 +44,13 @@ static void append(struct blob *b, uint32_t id, uint32_t attributes, const char 
     if (size) memcpy(b->data + pos, payload, size);
 }
 
+static void blob_clear(struct blob *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->size = 0;
+}
+
 /* BACKUP_LINK payload: the path as NUL-terminated UTF-16LE */
 static void append_link(struct blob *b, const char *path)
 {
@@ -219,9 +226,7 @@ static void test_failed_restore_leaves_no_link(void **state)
     assert_int_equal(other_entries(dir, expected), 0);
 
     /* ... and with an invalid stream after the link */
-    free(b.data);
-    b.data = NULL;
-    b.size = 0;
+    blob_clear(&b);
     append(&b, WB_BACKUP_DATA, 0, NULL, "new contents", 12);
     append_link(&b, "C:\\link");
     append(&b, WB_BACKUP_INVALID, 0, NULL, "x", 1);
@@ -247,9 +252,7 @@ static void test_failed_restore_leaves_no_link(void **state)
         char sub[4300];
         snprintf(sub, sizeof(sub), "%s/root/adir", dir);
         assert_int_equal(mkdir(sub, 0755), 0);
-        free(b.data);
-        b.data = NULL;
-        b.size = 0;
+        blob_clear(&b);
         append(&b, WB_BACKUP_DATA, 0, NULL, "fourth", 6);
         append_link(&b, "C:\\adir");
         assert_int_not_equal(restore(target, &b, 0, root_path), WB_OK);
@@ -260,9 +263,7 @@ static void test_failed_restore_leaves_no_link(void **state)
     }
 
     /* an existing name is replaced (the KB CreateHardLink sample's promise) */
-    free(b.data);
-    b.data = NULL;
-    b.size = 0;
+    blob_clear(&b);
     append(&b, WB_BACKUP_DATA, 0, NULL, "third", 5);
     append_link(&b, "C:\\existing");
     assert_int_equal(restore(target, &b, 0, root_path), WB_OK);
@@ -406,9 +407,7 @@ static void test_hard_linked_target_in_place(void **state)
     assert_int_equal(lgetxattr(other, "user.kept", NULL, 0), 3);
 
     /* an empty stream: the file becomes empty, still one file */
-    free(b.data);
-    b.data = NULL;
-    b.size = 0;
+    blob_clear(&b);
     assert_int_equal(restore(path, &b, 0, NULL), WB_OK);
     assert_int_equal(stat(other, &after), 0);
     assert_int_equal(after.st_size, 0);
@@ -688,9 +687,7 @@ static void test_in_place_on_a_full_disk(void **state)
 
     /* 2.5 MiB: the stream's bytes and the copy do not both fit, so the
      * file stays as it was */
-    free(b.data);
-    b.data = NULL;
-    b.size = 0;
+    blob_clear(&b);
     append(&b, WB_BACKUP_DATA, 0, NULL, big, 2560 << 10);
     assert_int_equal(restore(path, &b, 0, NULL), WB_ERROR_DISK_FULL);
     assert_int_equal(stat(other, &st), 0);

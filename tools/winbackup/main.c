@@ -83,10 +83,8 @@ static void hold_closed_std(void)
 /* read/write/list on a closed standard descriptor: ERROR_INVALID_HANDLE */
 static int std_closed(const char *what, int fd)
 {
-    if (!(closed_std & (1u << fd))) return 0;
-    fprintf(stderr, "winbackup: %s: standard %s is closed (Win32 error %u)\n", what, fd ? "output" : "input",
-            WB_ERROR_INVALID_HANDLE);
-    return 1;
+    return (closed_std & (1u << fd)) && failed(what, fd ? "(standard output)" : "(standard input)",
+                                               WB_ERROR_INVALID_HANDLE);
 }
 
 /* A pipe holds 16 pages by default.  The data stream goes into it by
@@ -159,9 +157,9 @@ static int cmd_write(int argc, char **argv)
     if (!path) return usage();
     /* the library takes an absolute link root; a relative one is the user's
      * current directory's */
+    if (std_closed("write", STDIN_FILENO)) return 1;
     if (link_root && !(root = realpath(link_root, NULL)))
         return failed("write --link-root", link_root, wb_win32_error_from_errno(errno));
-    if (std_closed("write", STDIN_FILENO)) return 1;
     grow_pipe(STDIN_FILENO);
     status = wb_restore_path(path, flags, root, STDIN_FILENO);
     free(root);
