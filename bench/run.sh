@@ -29,6 +29,12 @@ W=${WBBENCH_DIR:-/var/tmp/wbbench}
 RESULTS=$srcdir/bench/results
 [ -n "$QUICK" ] && [ "$QUICK" != 0 ] && RESULTS=$RESULTS/quick
 stamp=$(date -u +%Y-%m-%d)-$(hostname -s)
+# a run of some cases only (WBBENCH_CASES) is kept beside the day's full run,
+# under its own name, and does not replace docs/benchmarks.md
+if [ -n "${WBBENCH_CASES:-}" ] && [ "$WBBENCH_CASES" != "1 2 3 4 5 6" ]; then
+    stamp=$stamp-$(echo "$WBBENCH_CASES" | tr -s ' ' '-')
+    export WBBENCH_PARTIAL=1
+fi
 CSV=$RESULTS/$stamp.csv
 MD=$RESULTS/$stamp.md
 NOTES=$W/notes.txt

@@ -184,10 +184,11 @@ PYEOF
     bg_pids="$bg_pids $imp"
     i=0; while ! grep -q listening "$W/imp.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     check "another user holds the dead service's port (${old%% *})" grep -q listening "$W/imp.out"
-    out=$(as_owner "$F" status 2>&1)
+    # bounded: a client that believed the impostor would wait for its cycle forever
+    out=$(as_owner timeout 60 "$F" status 2>&1)
     check "status takes the impostor for no service ($(echo "$out" | tail -1))" \
         sh -c "echo '$out' | grep -q 'service: not running'"
-    as_owner "$F" backup --wait > "$W/f06.out" 2>&1; rc=$?
+    as_owner timeout 120 "$F" backup --wait > "$W/f06.out" 2>&1; rc=$?
     new=$(cat "$EP" 2>/dev/null)
     out=$(as_owner "$F" status 2>&1)
     check "backup starts the owner's own service on a new port and gets real answers (rc $rc, port ${old%% *} -> ${new%% *})" \

@@ -12,6 +12,9 @@
 #                                                                 at Start on ext4/tmpfs
 #   both     one of each (XFS/btrfs)
 #   resize   truncations and extensions besides the writes     -> invariant, everywhere
+# On XFS/btrfs "both" and "resize" run twice: with the changed ranges found
+# against the live file at Stop (the default) and with the Stop clone (more
+# changed ranges than the recorder keeps in memory).
 # Then one backup per edit made after Start and before the copy reads
 # (truncations to sizes that are not block multiples, open(O_RDONLY|O_TRUNC),
 # an unaligned punch and write: invariant or ERR_NSF_CANT_BACKUP).
@@ -216,6 +219,13 @@ for fs in tmpfs ext4 xfs btrfs; do
         run_case "$fs" "$dir" held ok
         run_case "$fs" "$dir" both ok
         run_case "$fs" "$dir" resize ok
+        # more changed ranges than the recorder keeps from its walk against the
+        # live file at Stop (2 here, 65536 by default): the Stop clone instead
+        export WINBACKUP_NSF_DIFF_RANGES=2
+        run_case "$fs (Stop clone)" "$dir" both ok
+        run_case "$fs (Stop clone)" "$dir" resize ok
+        edit_tests "$fs (Stop clone)" "$dir"
+        unset WINBACKUP_NSF_DIFF_RANGES
         zero_tests "$fs" "$dir"
         # a NOCOW file on btrfs cannot be cloned: the read lease, whose
         # /proc/locks entry names the superblock's device, not the subvolume's st_dev

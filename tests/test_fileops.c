@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
@@ -120,10 +121,17 @@ static uint32_t restore_as_nobody(const char *path, const struct blob *b, unsign
     return ret;
 }
 
-/* A 4 MiB tmpfs at mnt (created), or the test is skipped (not root). */
+/* A 4 MiB tmpfs at mnt (created), or the test is skipped (not root).  It is
+ * mounted in a mount namespace of this test process's own, so a test that
+ * fails half-way (or a mutant run killed by its time-out) leaves no mount
+ * behind on the host: the namespace, and the mount, end with the process. */
 static void mount_small_tmpfs(char *dir, const char *mnt)
 {
+    static int own_namespace;
+
     assert_int_equal(mkdir(mnt, 0755), 0);
+    if (geteuid() == 0 && !own_namespace && !unshare(CLONE_NEWNS))
+        own_namespace = !mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
     if (geteuid() != 0 || mount("wbtest", mnt, "tmpfs", 0, "size=4m,mode=0755"))
     {
         print_message("cannot mount a tmpfs here (not root?)\n");

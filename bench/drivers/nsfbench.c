@@ -95,7 +95,10 @@ int main(int argc, char **argv)
         copied += n;
         NSFBackupSetHighWaterMark(db, ctx, (DWORD)copied, (DWORD)(copied >> 32));
     }
-    if (ftruncate(out, size) < 0 || close(out) < 0) return 1;
+    /* like cp: the size is set only when the reads came up short (a file
+     * that shrank during the copy; the apply truncates to the size at Start
+     * anyway) - on XFS a truncate past the on-disk size flushes the file */
+    if ((copied < size && ftruncate(out, size) < 0) || close(out) < 0) return 1;
     close(in);
     status = NSFBackupStop(db, ctx);
     writes_at_stop = *writes;

@@ -11,24 +11,26 @@
  *
  *   reflink  FICLONE the file into an unnamed O_TMPFILE beside it (same
  *            file system; the kernel flushes and blocks writers during the
- *            clone, so it is a point-in-time image) at Start, and again at
- *            Stop.  Every block of the file is shared with the Start clone
- *            after the first clone, so any write, truncate, punch or extend
- *            between the clones gives the Stop clone a different mapping:
- *            the changed ranges are those where the two clones' FIEMAP maps
- *            differ (another physical address, or data where the Start clone
- *            had data and the Stop clone a hole; extents whose address is not
+ *            clone, so it is a point-in-time image) at Start.  Every block
+ *            of the file is shared with the Start clone after that, so any
+ *            write, truncate, punch or extend before Stop gives the file a
+ *            different mapping: at Stop the changed ranges are those where
+ *            the clone's FIEMAP map and the live file's (FIEMAP_FLAG_SYNC)
+ *            differ (another physical address, or data where the clone had
+ *            data and the file a hole; extents whose address is not
  *            trustworthy - inline, delalloc, encoded, unknown - count as
- *            changed; so does everything past the Stop clone's size, since a
- *            truncation to a size that is not a block multiple can keep the
- *            block holding the new EOF at its address).  Before-images are
- *            read from the Start clone.  Holes
- *            (and unwritten extents) of the Start clone are always recorded,
- *            as ZERO records without payload: a hole can be filled and
- *            punched again between the clones, leaving both maps equal while
- *            the copy read the data in between.  Both clones are immutable, so the size pass and
- *            the stream pass see the same ranges; the walk holds a few
- *            hundred extents at a time, whatever the file size.
+ *            changed; so does everything past the file's size at Stop,
+ *            since a truncation to a size that is not a block multiple can
+ *            keep the block holding the new EOF at its address).
+ *            Before-images are read from the Start clone.  Holes (and
+ *            unwritten extents) of the Start clone are always recorded, as
+ *            ZERO records without payload: a hole can be filled and punched
+ *            again before Stop, leaving both maps equal while the copy read
+ *            the data in between.  The walk against the live file is done
+ *            once and its ranges kept (keep_live_diff); a file changed in
+ *            more places than KEPT_RANGES_MAX is cloned again at Stop and
+ *            the two immutable clones are walked twice instead.  The walks
+ *            hold a few hundred extents at a time, whatever the file size.
  *
  *   lease    where FICLONE fails (ext4, tmpfs): a read lease, which the
  *            kernel grants only while no process holds the file open for
@@ -173,6 +175,19 @@ static nsf_status cursor_piece(struct fiemap_cursor *c, uint64_t pos, struct pie
 
 enum lease_state { LEASE_WATCHING, LEASE_SAVED, LEASE_FAILED, LEASE_RELEASED };
 
+struct kept_range
+{
+    uint64_t offset, length;
+    int zero;
+};
+
+/* At most this many ranges are kept in memory from the walk against the
+ * live file at Stop (24 bytes each: 1.5 MiB); a file that changed in more
+ * places gets the Stop clone instead, walked twice at no memory cost.
+ * WINBACKUP_NSF_DIFF_RANGES overrides it (0: always the Stop clone), for
+ * tests of both ways. */
+#define KEPT_RANGES_MAX 65536
+
 struct nsf_recorder
 {
     int fd;                         /* our own read-only descriptor: lock and lease live on it */
@@ -184,6 +199,8 @@ struct nsf_recorder
     int clone_start, clone_stop;
     struct fiemap_cursor cur_start, cur_stop;
     uint64_t pos;                   /* range source cursor */
+    struct kept_range *kept;        /* the ranges found at Stop against the live file */
+    size_t kept_count, kept_alloc, kept_index;
     /* lease */
     pthread_t thread;
     int thread_running;
@@ -629,6 +646,104 @@ static nsf_status saved_next(void *opaque, uint64_t *offset, uint64_t *length, i
 
 static const struct nsf_range_source_ops saved_ops = { saved_rewind, saved_next, clone_read };
 
+static nsf_status kept_rewind(void *opaque)
+{
+    ((struct nsf_recorder *)opaque)->kept_index = 0;
+    return 0;
+}
+
+static nsf_status kept_next(void *opaque, uint64_t *offset, uint64_t *length, int *zero)
+{
+    struct nsf_recorder *rec = opaque;
+
+    *offset = *length = 0;
+    *zero = 0;
+    if (rec->kept_index < rec->kept_count)
+    {
+        const struct kept_range *r = &rec->kept[rec->kept_index++];
+        *offset = r->offset;
+        *length = r->length;
+        *zero = r->zero;
+    }
+    return 0;
+}
+
+static const struct nsf_range_source_ops kept_ops = { kept_rewind, kept_next, clone_read };
+
+static size_t kept_ranges_max(void)
+{
+    const char *env = getenv("WINBACKUP_NSF_DIFF_RANGES");
+    char *end;
+    unsigned long value;
+
+    if (!env || !*env) return KEPT_RANGES_MAX;
+    value = strtoul(env, &end, 10);
+    return *end ? KEPT_RANGES_MAX : value;
+}
+
+/* The changed ranges, found once at Stop by walking the Start clone's map
+ * against the live file's (FIEMAP_FLAG_SYNC flushes what was written before
+ * Stop, so each such write shows as a block moved away from the clone's).
+ * The live file goes on changing during the walk, but a block that differed
+ * from the Start clone at Stop keeps differing: the clone holds its old
+ * address, which no write can get back, so a later look only finds more
+ * (writes after Stop, recorded for nothing: before-images of the Start image
+ * are right anywhere).  The walk is not repeatable, so its ranges are kept
+ * for the size pass and the stream pass; it saves the Stop clone, whose cost
+ * grows with the file's extent count.  0 with the ranges kept, else nonzero
+ * (too many ranges, or a failed walk) with nothing kept. */
+static nsf_status keep_live_diff(struct nsf_recorder *rec)
+{
+    size_t max = kept_ranges_max();
+    nsf_status status = 0;
+    struct stat st;
+
+    if (!max) return ERR_NSF_CANT_BACKUP;
+    if (fstat(rec->fd, &st) < 0) return nsf_status_from_errno(errno);
+    rec->cur_start.fd = rec->clone_start;
+    rec->cur_stop.fd = rec->fd;
+    rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
+    rec->cur_start.size = rec->header.start_size;
+    rec->cur_stop.size = st.st_size;
+    diff_rewind(rec);
+    for (;;)
+    {
+        uint64_t offset, length;
+        int zero;
+        if ((status = diff_next(rec, &offset, &length, &zero)) || !length) break;
+        if (rec->kept_count == max)
+        {
+            status = ERR_NSF_CANT_BACKUP;
+            break;
+        }
+        if (rec->kept_count == rec->kept_alloc)
+        {
+            size_t alloc = rec->kept_alloc ? rec->kept_alloc * 2 : 64;
+            struct kept_range *kept;
+            if (alloc > max) alloc = max;
+            if (!(kept = realloc(rec->kept, alloc * sizeof(*kept))))
+            {
+                status = ERR_MEMORY;
+                break;
+            }
+            rec->kept = kept;
+            rec->kept_alloc = alloc;
+        }
+        rec->kept[rec->kept_count].offset = offset;
+        rec->kept[rec->kept_count].length = length;
+        rec->kept[rec->kept_count].zero = zero;
+        rec->kept_count++;
+    }
+    if (status)
+    {
+        free(rec->kept);
+        rec->kept = NULL;
+        rec->kept_count = rec->kept_alloc = 0;
+    }
+    diff_rewind(rec);
+    return status;
+}
+
 nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
 {
     const struct nsf_range_source_ops *ops;
@@ -638,18 +753,24 @@ nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
     if (rec->stopped) return ERR_NOT_DOING_BACKUP;
     if (rec->kind == NSF_RECORDER_REFLINK)
     {
-        if ((rec->clone_stop = open_tmpfile(rec->dir)) < 0) return nsf_status_from_errno(errno);
-        if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0 || fstat(rec->clone_stop, &st) < 0)
-            return nsf_status_from_errno(errno);
-        rec->cur_start.fd = rec->clone_start;
-        rec->cur_stop.fd = rec->clone_stop;
-        rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
-        rec->cur_start.size = rec->header.start_size;
-        rec->cur_stop.size = st.st_size;
         if (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
             !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))))
             return ERR_MEMORY;
-        ops = &diff_ops;
+        if (!keep_live_diff(rec)) ops = &kept_ops;
+        else
+        {
+            /* too many changed places to keep: an immutable image at Stop to walk twice */
+            if ((rec->clone_stop = open_tmpfile(rec->dir)) < 0) return nsf_status_from_errno(errno);
+            if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0 || fstat(rec->clone_stop, &st) < 0)
+                return nsf_status_from_errno(errno);
+            rec->cur_start.fd = rec->clone_start;
+            rec->cur_stop.fd = rec->clone_stop;
+            rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
+            rec->cur_start.size = rec->header.start_size;
+            rec->cur_stop.size = st.st_size;
+            diff_rewind(rec);
+            ops = &diff_ops;
+        }
     }
     else
     {
@@ -685,6 +806,7 @@ void nsf_recorder_end(struct nsf_recorder *rec)
     nsf_ci_encoder_free(rec->encoder);
     free(rec->cur_start.map);
     free(rec->cur_stop.map);
+    free(rec->kept);
     if (rec->clone_start >= 0) close(rec->clone_start);
     if (rec->clone_stop >= 0) close(rec->clone_stop);
     if (rec->side_fd >= 0) close(rec->side_fd);
