@@ -28,7 +28,8 @@
  *
  * Each round: SIGSTOP the writers (waiting until they are stopped), take
  * the reference image (a plain read of FILE), NSFBackupStart, SIGCONT the
- * writers, copy FILE with ordinary reads (high-water mark every MiB), stop
+ * writers, copy FILE with ordinary reads (odd rounds: high-water mark after
+ * every read, and the copier once goes back from 3/4 of the file to 1/4), stop
  * the writers' influence only by NSFBackupStop, fetch the change info,
  * apply it to the copy, compare with the reference.  The writers run the
  * whole time from Start to Stop.  Prints one line per round and
@@ -343,6 +344,7 @@ int main(int argc, char **argv)
         DHANDLE ctx = NULLHANDLE, apply = NULLHANDLE;
         DWORD lo, hi, ilo, ihi, filled;
         uint64_t start_size, copied = 0, info = 0, writes_bytes = 0;
+        int rewound;
         unsigned char *ref = NULL, *got = NULL;
         STATUS st;
         int in, out, ok = 0, attempt;
@@ -384,14 +386,24 @@ int main(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &t0);
         in = open(path, O_RDONLY);
         out = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        rewound = 0;
         while (copied < start_size)
         {
             size_t want = start_size - copied < BUF ? start_size - copied : BUF;
             ssize_t n = pread(in, buffer, want, copied);
             if (n <= 0) break;
-            if (write(out, buffer, n) != n) break;
+            if (pwrite(out, buffer, n, copied) != n) break;
             copied += n;
             if (round % 2) NSFBackupSetHighWaterMark(db, ctx, (DWORD)copied, (DWORD)(copied >> 32));
+            /* once per marked round the copier goes back from 3/4 to 1/4 and
+             * reads that half again: the mark goes down (the latest claim
+             * counts), and what changed there since must be recorded again */
+            if (round % 2 && !rewound && copied >= start_size / 4 * 3)
+            {
+                rewound = 1;
+                copied = start_size / 4;
+                NSFBackupSetHighWaterMark(db, ctx, (DWORD)copied, (DWORD)(copied >> 32));
+            }
         }
         if (ftruncate(out, start_size) < 0) perror("ftruncate");
         close(out);

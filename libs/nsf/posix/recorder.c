@@ -26,11 +26,14 @@
  *            unwritten extents) of the Start clone are always recorded, as
  *            ZERO records without payload: a hole can be filled and punched
  *            again before Stop, leaving both maps equal while the copy read
- *            the data in between.  The walk against the live file is done
- *            once and its ranges kept (keep_live_diff); a file changed in
- *            more places than KEPT_RANGES_MAX is cloned again at Stop and
- *            the two immutable clones are walked twice instead.  The walks
- *            hold a few hundred extents at a time, whatever the file size.
+ *            the data in between.  The live file is walked in pieces as
+ *            the high-water mark passes them (walk_to_mark: what changes
+ *            below the mark afterwards is in the copy as it was at Start),
+ *            the rest at Stop, and the ranges are kept (walk_live_range); a
+ *            file changed in more places than KEPT_RANGES_MAX is cloned
+ *            again at Stop and the two immutable clones are walked twice
+ *            from 0 instead.  The walks hold a few hundred extents at a
+ *            time, whatever the file size.
  *
  *   lease    where FICLONE fails (ext4, tmpfs): a read lease, which the
  *            kernel grants only while no process holds the file open for
@@ -199,8 +202,12 @@ struct nsf_recorder
     int clone_start, clone_stop;
     struct fiemap_cursor cur_start, cur_stop;
     uint64_t pos;                   /* range source cursor */
-    struct kept_range *kept;        /* the ranges found at Stop against the live file */
+    uint64_t walk_end;              /* diff_next stops here */
+    struct kept_range *kept;        /* ranges found against the live file, in order */
     size_t kept_count, kept_alloc, kept_index;
+    uint64_t covered;               /* [0, covered) walked when the high-water mark passed it */
+    int kept_failed;                /* too many ranges, or a walk failed: the Stop clone */
+    int walks_closed;               /* Stop has begun: the mark walks no more */
     /* lease */
     pthread_t thread;
     int thread_running;
@@ -552,10 +559,18 @@ failed:
     return status;
 }
 
+static void walk_to_mark(struct nsf_recorder *rec, uint64_t mark);
+
 nsf_status nsf_recorder_mark(struct nsf_recorder *rec, uint64_t mark)
 {
     /* the latest claim counts: "everything below this was copied" */
     __atomic_store_n(&rec->mark, mark, __ATOMIC_RELEASE);
+    if (rec->kind == NSF_RECORDER_REFLINK)
+    {
+        pthread_mutex_lock(&rec->mutex);
+        if (!rec->walks_closed) walk_to_mark(rec, mark);
+        pthread_mutex_unlock(&rec->mutex);
+    }
     return 0;
 }
 
@@ -565,6 +580,7 @@ static nsf_status diff_rewind(void *opaque)
 {
     struct nsf_recorder *rec = opaque;
     rec->pos = 0;
+    rec->walk_end = rec->header.start_size;
     rec->cur_start.valid = rec->cur_stop.valid = 0;
     return 0;
 }
@@ -574,7 +590,7 @@ static nsf_status diff_rewind(void *opaque)
 static nsf_status diff_next(void *opaque, uint64_t *offset, uint64_t *length, int *zero)
 {
     struct nsf_recorder *rec = opaque;
-    uint64_t limit = rec->header.start_size, begin = 0;
+    uint64_t limit = rec->walk_end, begin = 0;
     int in_range = 0, range_zero = 0;
     struct piece a, b;
     nsf_status status;
@@ -587,6 +603,7 @@ static nsf_status diff_next(void *opaque, uint64_t *offset, uint64_t *length, in
             (status = cursor_piece(&rec->cur_stop, rec->pos, &b)))
             return status;
         end = a.end < b.end ? a.end : b.end;
+        if (end > limit) end = limit;
         kind_zero = a.hole;
         record = a.hole || b.hole || !a.trusted || !b.trusted || a.physical != b.physical;
         if (in_range && (!record || kind_zero != range_zero)) break;
@@ -681,67 +698,116 @@ static size_t kept_ranges_max(void)
     return *end ? KEPT_RANGES_MAX : value;
 }
 
-/* The changed ranges, found once at Stop by walking the Start clone's map
- * against the live file's (FIEMAP_FLAG_SYNC flushes what was written before
- * Stop, so each such write shows as a block moved away from the clone's).
- * The live file goes on changing during the walk, but a block that differed
- * from the Start clone at Stop keeps differing: the clone holds its old
- * address, which no write can get back, so a later look only finds more
- * (writes after Stop, recorded for nothing: before-images of the Start image
- * are right anywhere).  The walk is not repeatable, so its ranges are kept
- * for the size pass and the stream pass; it saves the Stop clone, whose cost
- * grows with the file's extent count.  0 with the ranges kept, else nonzero
- * (too many ranges, or a failed walk) with nothing kept. */
-static nsf_status keep_live_diff(struct nsf_recorder *rec)
+static void drop_kept(struct nsf_recorder *rec)
+{
+    free(rec->kept);
+    rec->kept = NULL;
+    rec->kept_count = rec->kept_alloc = 0;
+    rec->covered = 0;
+}
+
+/* Append a range (they come in order); one that continues the last one
+ * extends it.  0, or nonzero when the bound is reached. */
+static nsf_status keep_range(struct nsf_recorder *rec, size_t max, uint64_t offset, uint64_t length, int zero)
+{
+    struct kept_range *last = rec->kept_count ? &rec->kept[rec->kept_count - 1] : NULL;
+
+    if (last && last->zero == zero && last->offset + last->length == offset)
+    {
+        last->length += length;
+        return 0;
+    }
+    if (rec->kept_count == max) return ERR_NSF_CANT_BACKUP;
+    if (rec->kept_count == rec->kept_alloc)
+    {
+        size_t alloc = rec->kept_alloc ? rec->kept_alloc * 2 : 64;
+        struct kept_range *kept;
+        if (alloc > max) alloc = max;
+        if (!(kept = realloc(rec->kept, alloc * sizeof(*kept)))) return ERR_MEMORY;
+        rec->kept = kept;
+        rec->kept_alloc = alloc;
+    }
+    rec->kept[rec->kept_count].offset = offset;
+    rec->kept[rec->kept_count].length = length;
+    rec->kept[rec->kept_count].zero = zero;
+    rec->kept_count++;
+    return 0;
+}
+
+/* The changed ranges of [from, to), found by walking the Start clone's map
+ * against the live file's (FIEMAP_FLAG_SYNC flushes what was written before,
+ * so each such write shows as a block moved away from the clone's), appended
+ * to the kept ranges.  The live file goes on changing during the walk, but
+ * a block that differed from the Start clone keeps differing: the clone
+ * holds its old address, which no write can get back, so a later look only
+ * finds more (writes made after, recorded for nothing: before-images of the
+ * Start image are right anywhere).  A walk cannot be repeated, so its ranges
+ * are kept for the size pass and the stream pass; keeping them saves the
+ * Stop clone, whose cost grows with the file's extent count.  0, or nonzero
+ * (too many ranges, or a failed walk): then nothing is kept any more and
+ * Stop takes the second clone. */
+static nsf_status walk_live_range(struct nsf_recorder *rec, uint64_t from, uint64_t to)
 {
     size_t max = kept_ranges_max();
     nsf_status status = 0;
     struct stat st;
 
-    if (!max) return ERR_NSF_CANT_BACKUP;
-    if (fstat(rec->fd, &st) < 0) return nsf_status_from_errno(errno);
-    rec->cur_start.fd = rec->clone_start;
-    rec->cur_stop.fd = rec->fd;
-    rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
-    rec->cur_start.size = rec->header.start_size;
-    rec->cur_stop.size = st.st_size;
-    diff_rewind(rec);
-    for (;;)
+    if (rec->kept_failed || !max) status = ERR_NSF_CANT_BACKUP;
+    else if (!rec->cur_start.map &&
+             (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
+              !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent)))))
+        status = ERR_MEMORY;
+    else if (fstat(rec->fd, &st) < 0) status = nsf_status_from_errno(errno);
+    if (!status)
     {
-        uint64_t offset, length;
-        int zero;
-        if ((status = diff_next(rec, &offset, &length, &zero)) || !length) break;
-        if (rec->kept_count == max)
+        rec->cur_start.fd = rec->clone_start;
+        rec->cur_stop.fd = rec->fd;
+        rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
+        rec->cur_start.size = rec->header.start_size;
+        rec->cur_stop.size = st.st_size;
+        diff_rewind(rec);
+        rec->pos = from;
+        rec->walk_end = to;
+        for (;;)
         {
-            status = ERR_NSF_CANT_BACKUP;
-            break;
+            uint64_t offset, length;
+            int zero;
+            if ((status = diff_next(rec, &offset, &length, &zero)) || !length) break;
+            if ((status = keep_range(rec, max, offset, length, zero))) break;
         }
-        if (rec->kept_count == rec->kept_alloc)
-        {
-            size_t alloc = rec->kept_alloc ? rec->kept_alloc * 2 : 64;
-            struct kept_range *kept;
-            if (alloc > max) alloc = max;
-            if (!(kept = realloc(rec->kept, alloc * sizeof(*kept))))
-            {
-                status = ERR_MEMORY;
-                break;
-            }
-            rec->kept = kept;
-            rec->kept_alloc = alloc;
-        }
-        rec->kept[rec->kept_count].offset = offset;
-        rec->kept[rec->kept_count].length = length;
-        rec->kept[rec->kept_count].zero = zero;
-        rec->kept_count++;
+        diff_rewind(rec);
     }
     if (status)
     {
-        free(rec->kept);
-        rec->kept = NULL;
-        rec->kept_count = rec->kept_alloc = 0;
+        drop_kept(rec);
+        rec->kept_failed = 1;
     }
-    diff_rewind(rec);
     return status;
+}
+
+/* The high-water mark passed [covered, mark): the copy has read it.  Writes
+ * there from now on need no recording (the copy holds the Start bytes), so
+ * the range is walked now, against the live file, and never again: what
+ * changed in it before this moment is kept, what changes later is not
+ * looked at.  Walked in steps of a sixteenth of the file (at least 1 MiB),
+ * each flushing the file once.  A mark that goes back (the latest claim
+ * counts) drops what was kept from it on: that part will be read again. */
+static void walk_to_mark(struct nsf_recorder *rec, uint64_t mark)
+{
+    uint64_t step = rec->header.start_size / 16;
+
+    if (step < (1 << 20)) step = 1 << 20;
+    if (mark > rec->header.start_size) mark = rec->header.start_size;
+    if (mark < rec->covered)
+    {
+        while (rec->kept_count && rec->kept[rec->kept_count - 1].offset >= mark) rec->kept_count--;
+        if (rec->kept_count && rec->kept[rec->kept_count - 1].offset + rec->kept[rec->kept_count - 1].length > mark)
+            rec->kept[rec->kept_count - 1].length = mark - rec->kept[rec->kept_count - 1].offset;
+        rec->covered = mark;
+        return;
+    }
+    if (mark - rec->covered < step && mark < rec->header.start_size) return;
+    if (mark > rec->covered && !walk_live_range(rec, rec->covered, mark)) rec->covered = mark;
 }
 
 nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
@@ -753,12 +819,17 @@ nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
     if (rec->stopped) return ERR_NOT_DOING_BACKUP;
     if (rec->kind == NSF_RECORDER_REFLINK)
     {
-        if (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
-            !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))))
-            return ERR_MEMORY;
-        if (!keep_live_diff(rec)) ops = &kept_ops;
+        pthread_mutex_lock(&rec->mutex);
+        status = walk_live_range(rec, rec->covered, rec->header.start_size);
+        rec->walks_closed = 1;              /* no mark walks any more */
+        pthread_mutex_unlock(&rec->mutex);
+        if (!status) ops = &kept_ops;
         else
         {
+            if (!rec->cur_start.map &&
+                (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
+                 !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent)))))
+                return ERR_MEMORY;
             /* too many changed places to keep: an immutable image at Stop to walk twice */
             if ((rec->clone_stop = open_tmpfile(rec->dir)) < 0) return nsf_status_from_errno(errno);
             if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0 || fstat(rec->clone_stop, &st) < 0)
