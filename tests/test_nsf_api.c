@@ -4,6 +4,8 @@
  * texts, and the apply context's checks.  Expected codes are those the
  * Domino C API reference documents for each function (nsferr.h/oserr.h).
  */
+#include <pthread.h>
+#include <unistd.h>
 #include "testutil.h"
 #include "../libs/nsf/nsf.h"
 #include "global.h"
@@ -33,7 +35,17 @@ static nsf_status r_start(void *file, void **rec, uint64_t *size)
     recorders_live++;
     return 0;
 }
-static nsf_status r_mark(void *rec, uint64_t mark) { return 0; }
+/* a mark that takes its time (a mark walk does), for the End race below */
+static volatile int slow_marks, marks_in_flight, ended_during_mark;
+static nsf_status r_mark(void *rec, uint64_t mark)
+{
+    if (!slow_marks) return 0;
+    __atomic_add_fetch(&marks_in_flight, 1, __ATOMIC_SEQ_CST);
+    usleep(50000);
+    ((struct frec *)rec)->stopped += 0;     /* the recorder is still there (ASan) */
+    __atomic_sub_fetch(&marks_in_flight, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
 static nsf_status r_stop(void *rec)
 {
     struct frec *r = rec;
@@ -48,6 +60,7 @@ static nsf_status r_read(void *rec, void *buf, uint32_t n, uint32_t *filled)
 }
 static void r_end(void *rec)
 {
+    if (__atomic_load_n(&marks_in_flight, __ATOMIC_SEQ_CST)) ended_during_mark = 1;
     nsf_ci_encoder_free(((struct frec *)rec)->enc);
     free(rec);
     recorders_live--;
@@ -66,6 +79,7 @@ static const struct nsf_platform_ops fake =
 
 static int setup(void **state)
 {
+    slow_marks = marks_in_flight = ended_during_mark = 0;
     nsf_api_set_platform(&fake);
     files_open = recorders_live = sink_begun = sink_finished = sink_closed = sink_writes = 0;
     return 0;
@@ -329,6 +343,48 @@ static void test_apply_bounded_by_announced_size(void **state)
     assert_int_equal(sink_finished, 1);
 }
 
+/* A mark from one thread while another ends the backup (the caller's race,
+ * the helper's attack found it a use after free): End waits for the calls
+ * inside the context, and later calls get ERR_NOT_DOING_BACKUP. */
+struct mark_args { uint32_t db, ctx; nsf_status status; };
+static void *mark_thread(void *arg)
+{
+    struct mark_args *a = arg;
+    a->status = nsf_api_backup_mark(a->db, a->ctx, 4096, 0);
+    return NULL;
+}
+
+static void test_end_waits_for_a_mark_in_flight(void **state)
+{
+    struct mark_args args;
+    uint32_t db, ctx, lo, hi;
+    pthread_t thread;
+
+    assert_int_equal(nsf_api_db_open("/data/x.nsf", &db), 0);
+    assert_int_equal(nsf_api_backup_start(db, 0, &ctx, &lo, &hi), 0);
+    slow_marks = 1;
+    args.db = db;
+    args.ctx = ctx;
+    assert_int_equal(pthread_create(&thread, NULL, mark_thread, &args), 0);
+    while (!__atomic_load_n(&marks_in_flight, __ATOMIC_SEQ_CST)) usleep(1000);
+    assert_int_equal(nsf_api_backup_end(db, ctx, 0), 0);
+    assert_int_equal(ended_during_mark, 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(args.status, 0);
+    assert_int_equal(recorders_live, 0);
+    assert_int_equal(nsf_api_backup_mark(db, ctx, 0, 0), ERR_NOT_DOING_BACKUP);
+
+    /* the same with the database closed under the mark */
+    assert_int_equal(nsf_api_backup_start(db, 0, &ctx, &lo, &hi), 0);
+    args.ctx = ctx;
+    assert_int_equal(pthread_create(&thread, NULL, mark_thread, &args), 0);
+    while (!__atomic_load_n(&marks_in_flight, __ATOMIC_SEQ_CST)) usleep(1000);
+    assert_int_equal(nsf_api_db_close(db), 0);
+    assert_int_equal(ended_during_mark, 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(recorders_live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -337,6 +393,7 @@ int main(void)
         cmocka_unit_test_setup(test_load_string, setup),
         cmocka_unit_test_setup(test_db_handles, setup),
         cmocka_unit_test_setup(test_backup_call_order, setup),
+        cmocka_unit_test_setup(test_end_waits_for_a_mark_in_flight, setup),
         cmocka_unit_test_setup(test_apply_context, setup),
         cmocka_unit_test_setup(test_apply_bounded_by_announced_size, setup),
     };

@@ -147,6 +147,73 @@ static void test_writer_opening_during_backup(void **state)
     free(now);
 }
 
+/* The mark goes down after a writer broke the lease: the save holds only
+ * [mark at the break, end), and the copier reads [new mark, ...) again from
+ * a file the writer has changed - no before-image of that part exists, so
+ * Stop refuses (ERR_NSF_CANT_BACKUP) instead of handing out change info that
+ * leaves the writer's bytes in the copy.  A mark that stays at or above the
+ * saved range is fine.  (Found by the independent attack on the mark walks.) */
+static void test_mark_below_the_save_refused(void **state)
+{
+    DBHANDLE db;
+    DHANDLE ctx;
+    DWORD lo, hi;
+    pid_t pid;
+    int status;
+
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    assert_int_equal(NSFBackupSetHighWaterMark(db, ctx, SIZE / 4 * 3, 0), NOERROR);
+    if (!(pid = fork())) child_write_block(src, SIZE / 2, 0xAA);   /* breaks the lease: [3/4, end) saved */
+    waitpid(pid, &status, 0);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(NSFBackupSetHighWaterMark(db, ctx, SIZE / 4, 0), NOERROR);    /* reads [1/4, ...) again */
+    assert_int_equal(NSFBackupSetHighWaterMark(db, ctx, SIZE, 0), NOERROR);
+    assert_int_equal(NSFBackupStop(db, ctx), ERR_NSF_CANT_BACKUP);
+    assert_int_equal(NSFBackupEnd(db, ctx, BACKUPEND_ABORT), NOERROR);
+
+    /* the same with the mark only going up after the save: accepted */
+    write_file(src, start_image, SIZE);
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    assert_int_equal(NSFBackupSetHighWaterMark(db, ctx, SIZE / 2, 0), NOERROR);
+    if (!(pid = fork())) child_write_block(src, SIZE / 4, 0xAA);
+    waitpid(pid, &status, 0);
+    assert_int_equal(NSFBackupSetHighWaterMark(db, ctx, SIZE / 2, 0), NOERROR);
+    assert_int_equal(NSFBackupSetHighWaterMark(db, ctx, SIZE, 0), NOERROR);
+    assert_int_equal(NSFBackupStop(db, ctx), NOERROR);
+    assert_int_equal(NSFBackupEnd(db, ctx, 0), NOERROR);
+    assert_int_equal(NSFDbClose(db), NOERROR);
+}
+
+/* A file renamed over the backed-up one between Start and Stop: a client
+ * that opens the name after Start (HCL's dbbackup sample does) copied the
+ * other file, so Stop refuses; a name that is gone (unlinked) is no such
+ * risk.  (Found by the independent attack: empty change info, wrong copy,
+ * reported good.) */
+static void test_renamed_over_refused(void **state)
+{
+    char decoy[4200];
+    DBHANDLE db;
+    DHANDLE ctx;
+    DWORD lo, hi;
+
+    snprintf(decoy, sizeof(decoy), "%s/decoy", dir);
+    write_file(decoy, start_image, SIZE / 2);
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    assert_int_equal(rename(decoy, src), 0);
+    assert_int_equal(NSFBackupStop(db, ctx), ERR_NSF_CANT_BACKUP);
+    assert_int_equal(NSFBackupEnd(db, ctx, BACKUPEND_ABORT), NOERROR);
+    assert_int_equal(NSFDbClose(db), NOERROR);
+
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
+    assert_int_equal(unlink(src), 0);
+    assert_int_equal(NSFBackupStop(db, ctx), NOERROR);
+    assert_int_equal(NSFBackupEnd(db, ctx, 0), NOERROR);
+    assert_int_equal(NSFDbClose(db), NOERROR);
+}
+
 /* With a writer holding the file open, the lease recorder refuses at Start. */
 static void test_refuses_when_writer_holds_file(void **state)
 {
@@ -510,6 +577,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_opening_during_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_when_writer_holds_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncation_without_lease_break, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mark_below_the_save_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renamed_over_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_backup_per_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_locks_are_not_backups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_is_crash_safe, setup, teardown),

@@ -36,6 +36,7 @@ struct slot
     enum handle_kind kind;
     uint16_t generation;
     void *object;
+    int users;              /* backup contexts: calls inside the object now */
 };
 
 #define MAX_SLOTS 0xfff0
@@ -265,11 +266,29 @@ struct backup
     enum backup_state state;
 };
 
+/* Backup contexts are used by the caller's threads at once (a mark from one
+ * while another calls End is the caller's race, but must not be a use after
+ * free): every call holds the context (users) while it works in it, and the
+ * one that frees it first takes the handle away from new calls, then waits
+ * until it is the last user.  No OS calls here: the wait spins, and it is as
+ * long as the longest call in flight (a mark walk: milliseconds). */
 static void backup_free(struct backup *bk, uint32_t handle)
 {
+    uint32_t i = (handle & 0xffff) - 1;
     struct db *db = get_db(bk->db);
+    int mine;
 
-    handle_free(handle);
+    lock();
+    mine = i < slot_count && slots[i].kind == KIND_BACKUP && slots[i].object == bk;
+    if (mine)
+    {
+        slots[i].kind = KIND_FREE;
+        slots[i].object = NULL;
+    }
+    if (i < slot_count) slots[i].users--;       /* the caller's own hold */
+    unlock();
+    if (!mine) return;                          /* another End or DbClose frees it */
+    while (__atomic_load_n(&slots[i].users, __ATOMIC_ACQUIRE)) ;
     platform->backup_end(bk->recorder);
     if (db) db->backups--;
     free(bk);
@@ -291,6 +310,7 @@ nsf_status nsf_api_db_close(uint32_t handle)
         {
             bk = slots[i].object;
             h = (i + 1) | (uint32_t)slots[i].generation << 16;
+            slots[i].users++;
         }
         unlock();
         if (bk) backup_free(bk, h);
@@ -333,24 +353,50 @@ nsf_status nsf_api_backup_start(uint32_t handle, uint32_t flags, uint32_t *conte
     return NOERROR;
 }
 
-/* The context, if it is a live backup of that database. */
+/* The context, if it is a live backup of that database, held until
+ * put_backup() (see backup_free). */
 static struct backup *get_backup(uint32_t db, uint32_t context)
 {
-    struct backup *bk = handle_get(context, KIND_BACKUP);
-    return bk && bk->db == db ? bk : NULL;
+    uint32_t i = (context & 0xffff) - 1;
+    struct backup *bk = NULL;
+
+    lock();
+    if (context && i < slot_count && slots[i].kind == KIND_BACKUP && slots[i].generation == context >> 16 &&
+        ((struct backup *)slots[i].object)->db == db)
+    {
+        bk = slots[i].object;
+        slots[i].users++;
+    }
+    unlock();
+    return bk;
+}
+
+static void put_backup(uint32_t context)
+{
+    uint32_t i = (context & 0xffff) - 1;
+
+    lock();
+    slots[i].users--;
+    unlock();
+}
+
+static nsf_status backup_mark_held(struct backup *bk, uint32_t db, uint32_t context, uint32_t low, uint32_t high)
+{
+    if (!bk || bk->state != BK_STARTED) return ERR_NOT_DOING_BACKUP;
+    return platform->backup_mark(bk->recorder, (uint64_t)high << 32 | low);
 }
 
 nsf_status nsf_api_backup_mark(uint32_t db, uint32_t context, uint32_t low, uint32_t high)
 {
     struct backup *bk = get_backup(db, context);
+    nsf_status status = backup_mark_held(bk, db, context, low, high);
 
-    if (!bk || bk->state != BK_STARTED) return ERR_NOT_DOING_BACKUP;
-    return platform->backup_mark(bk->recorder, (uint64_t)high << 32 | low);
+    if (bk) put_backup(context);
+    return status;
 }
 
-nsf_status nsf_api_backup_stop(uint32_t db, uint32_t context)
+static nsf_status backup_stop_held(struct backup *bk, uint32_t db, uint32_t context)
 {
-    struct backup *bk = get_backup(db, context);
     nsf_status status;
 
     if (!bk || bk->state != BK_STARTED) return ERR_NOT_DOING_BACKUP;
@@ -359,9 +405,17 @@ nsf_status nsf_api_backup_stop(uint32_t db, uint32_t context)
     return NOERROR;
 }
 
-nsf_status nsf_api_backup_info_size(uint32_t db, uint32_t context, uint32_t flags, uint32_t *low, uint32_t *high)
+nsf_status nsf_api_backup_stop(uint32_t db, uint32_t context)
 {
     struct backup *bk = get_backup(db, context);
+    nsf_status status = backup_stop_held(bk, db, context);
+
+    if (bk) put_backup(context);
+    return status;
+}
+
+static nsf_status backup_info_size_held(struct backup *bk, uint32_t db, uint32_t context, uint32_t flags, uint32_t *low, uint32_t *high)
+{
     uint64_t size;
     nsf_status status;
 
@@ -374,10 +428,18 @@ nsf_status nsf_api_backup_info_size(uint32_t db, uint32_t context, uint32_t flag
     return NOERROR;
 }
 
-nsf_status nsf_api_backup_info_next(uint32_t db, uint32_t context, uint32_t flags, char *buffer, uint32_t size,
-                                    uint32_t *filled)
+nsf_status nsf_api_backup_info_size(uint32_t db, uint32_t context, uint32_t flags, uint32_t *low, uint32_t *high)
 {
     struct backup *bk = get_backup(db, context);
+    nsf_status status = backup_info_size_held(bk, db, context, flags, low, high);
+
+    if (bk) put_backup(context);
+    return status;
+}
+
+static nsf_status backup_info_next_held(struct backup *bk, uint32_t db, uint32_t context, uint32_t flags, char *buffer, uint32_t size,
+                                    uint32_t *filled)
+{
     nsf_status status;
 
     if (filled) *filled = 0;
@@ -392,12 +454,26 @@ nsf_status nsf_api_backup_info_next(uint32_t db, uint32_t context, uint32_t flag
     return NOERROR;
 }
 
+nsf_status nsf_api_backup_info_next(uint32_t db, uint32_t context, uint32_t flags, char *buffer, uint32_t size,
+                                    uint32_t *filled)
+{
+    struct backup *bk = get_backup(db, context);
+    nsf_status status = backup_info_next_held(bk, db, context, flags, buffer, size, filled);
+
+    if (bk) put_backup(context);
+    return status;
+}
+
 nsf_status nsf_api_backup_end(uint32_t db, uint32_t context, uint32_t options)
 {
     struct backup *bk = get_backup(db, context);
 
     if (!bk) return ERR_NOT_DOING_BACKUP;
-    if (options & ~BACKUPEND_ABORT) return ERR_VALUE_FLAGS;
+    if (options & ~BACKUPEND_ABORT)
+    {
+        put_backup(context);
+        return ERR_VALUE_FLAGS;
+    }
     backup_free(bk, context);
     return NOERROR;
 }

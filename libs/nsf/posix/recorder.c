@@ -28,12 +28,15 @@
  *            again before Stop, leaving both maps equal while the copy read
  *            the data in between.  The live file is walked in pieces as
  *            the high-water mark passes them (walk_to_mark: what changes
- *            below the mark afterwards is in the copy as it was at Start),
- *            the rest at Stop, and the ranges are kept (walk_live_range); a
- *            file changed in more places than KEPT_RANGES_MAX is cloned
- *            again at Stop and the two immutable clones are walked twice
- *            from 0 instead.  The walks hold a few hundred extents at a
- *            time, whatever the file size.
+ *            below the mark afterwards is in the copy as it was at Start)
+ *            and the ranges kept (walk_live_range); the rest - all of it
+ *            without a mark, or after more than KEPT_RANGES_MAX ranges - is
+ *            compared at Stop against a second clone, an image of one
+ *            instant (a remap between two FIEMAP calls of a live walk could
+ *            put a Start address back).  The walks hold a few hundred
+ *            extents at a time, whatever the file size.  Remaps into the
+ *            file before its range is looked at can hide a change: see
+ *            docs/nsf-backup.md, "Limit".
  *
  *   lease    where FICLONE fails (ext4, tmpfs): a read lease, which the
  *            kernel grants only while no process holds the file open for
@@ -220,8 +223,11 @@ struct nsf_recorder
     nsf_status lease_error;
     int side_fd;
     uint64_t saved_from;
+    int save_begun;                 /* the lease broke: the save reads the mark (atomic) */
+    uint64_t mark_after_save;       /* the lowest mark set once the save began (atomic) */
     int range_given;
     char dir[PATH_MAX];
+    char path[PATH_MAX];            /* the file's name at Start, "" if unknown */
     /* change info */
     struct nsf_ci_encoder *encoder;
     uint64_t info_size;
@@ -235,6 +241,33 @@ static int open_tmpfile(const char *dir)
     if (dir[0]) fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0 && dir[0] && errno != EACCES && errno != EROFS && errno != EPERM) return -1;
     return fd;
+}
+
+/* The file's path (from /proc/self/fd), "" if unknown or already unlinked. */
+static void file_path(int fd, char *out, size_t size)
+{
+    char link[64];
+    ssize_t len;
+
+    out[0] = 0;
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    if ((len = readlink(link, out, size - 1)) <= 0) { out[0] = 0; return; }
+    out[len] = 0;
+    if (out[0] != '/' || strstr(out, " (deleted)")) out[0] = 0;
+}
+
+/* Stop: does the name the file had at Start still name it?  Clients read
+ * the file by its name (HCL's dbbackup sample opens it after
+ * NSFBackupStart); a file renamed over it meanwhile ("save as new, rename
+ * over the old": compaction does it) would be copied with the change info
+ * of the file backed up - a wrong copy that looks good.  A name that no
+ * longer exists is no such risk (reading it would have failed). */
+static nsf_status check_same_file(struct nsf_recorder *rec)
+{
+    struct stat now;
+
+    if (!rec->path[0] || stat(rec->path, &now) < 0) return 0;
+    return now.st_dev == rec->st.st_dev && now.st_ino == rec->st.st_ino ? 0 : ERR_NSF_CANT_BACKUP;
 }
 
 /* The directory of the file (for clones and side files), "" if unknown. */
@@ -409,7 +442,13 @@ static nsf_status copy_range(int from_fd, int to_fd, uint64_t offset, uint64_t e
 /* The lease is breaking: a writer waits in open().  Save what the copy may still read. */
 static void save_before_writer(struct nsf_recorder *rec)
 {
-    uint64_t from = __atomic_load_n(&rec->mark, __ATOMIC_ACQUIRE);
+    uint64_t from;
+
+    /* With the mark's store and load in nsf_recorder_mark (all seq_cst):
+     * either this load sees a mark set meanwhile, or that call sees
+     * save_begun and leaves its mark in mark_after_save for Stop to judge. */
+    __atomic_store_n(&rec->save_begun, 1, __ATOMIC_SEQ_CST);
+    from = __atomic_load_n(&rec->mark, __ATOMIC_SEQ_CST);
     nsf_status status = 0;
 
     if (from > rec->header.start_size) from = rec->header.start_size;
@@ -519,6 +558,7 @@ nsf_status nsf_recorder_start(int fd, struct nsf_recorder **recorder, uint64_t *
     *recorder = NULL;
     if (!(rec = calloc(1, sizeof(*rec)))) return ERR_MEMORY;
     rec->clone_start = rec->clone_stop = rec->side_fd = -1;
+    rec->mark_after_save = UINT64_MAX;
     pthread_mutex_init(&rec->mutex, NULL);
     pthread_cond_init(&rec->cond, NULL);
     snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -539,6 +579,7 @@ nsf_status nsf_recorder_start(int fd, struct nsf_recorder **recorder, uint64_t *
     }
     if ((status = take_backup_lock(rec))) goto failed;
     file_directory(rec->fd, rec->dir, sizeof(rec->dir));
+    file_path(rec->fd, rec->path, sizeof(rec->path));
     if (getrandom(rec->header.backup_id, sizeof(rec->header.backup_id), 0) != sizeof(rec->header.backup_id))
     {
         status = ERR_UNKNOWN;
@@ -564,7 +605,15 @@ static void walk_to_mark(struct nsf_recorder *rec, uint64_t mark);
 nsf_status nsf_recorder_mark(struct nsf_recorder *rec, uint64_t mark)
 {
     /* the latest claim counts: "everything below this was copied" */
-    __atomic_store_n(&rec->mark, mark, __ATOMIC_RELEASE);
+    __atomic_store_n(&rec->mark, mark, __ATOMIC_SEQ_CST);
+    if (rec->kind == NSF_RECORDER_LEASE && __atomic_load_n(&rec->save_begun, __ATOMIC_SEQ_CST))
+    {
+        /* the caller will read [mark, ...) again, from a file writers have
+         * been let at: only what the save holds is the Start image */
+        uint64_t low = __atomic_load_n(&rec->mark_after_save, __ATOMIC_SEQ_CST);
+        while (mark < low && !__atomic_compare_exchange_n(&rec->mark_after_save, &low, mark, 0,
+                                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) ;
+    }
     if (rec->kind == NSF_RECORDER_REFLINK)
     {
         pthread_mutex_lock(&rec->mutex);
@@ -642,7 +691,6 @@ static nsf_status clone_read(void *opaque, uint64_t offset, void *buffer, uint32
     return 0;
 }
 
-static const struct nsf_range_source_ops diff_ops = { diff_rewind, diff_next, clone_read };
 
 static nsf_status saved_rewind(void *opaque)
 {
@@ -663,9 +711,15 @@ static nsf_status saved_next(void *opaque, uint64_t *offset, uint64_t *length, i
 
 static const struct nsf_range_source_ops saved_ops = { saved_rewind, saved_next, clone_read };
 
+/* The ranges: those kept by the mark walks (below rec->covered), then those
+ * where the Start clone and the Stop clone differ from rec->covered on. */
 static nsf_status kept_rewind(void *opaque)
 {
-    ((struct nsf_recorder *)opaque)->kept_index = 0;
+    struct nsf_recorder *rec = opaque;
+
+    diff_rewind(rec);
+    rec->pos = rec->covered;
+    rec->kept_index = 0;
     return 0;
 }
 
@@ -681,8 +735,9 @@ static nsf_status kept_next(void *opaque, uint64_t *offset, uint64_t *length, in
         *offset = r->offset;
         *length = r->length;
         *zero = r->zero;
+        return 0;
     }
-    return 0;
+    return rec->clone_stop >= 0 ? diff_next(rec, offset, length, zero) : 0;
 }
 
 static const struct nsf_range_source_ops kept_ops = { kept_rewind, kept_next, clone_read };
@@ -737,15 +792,13 @@ static nsf_status keep_range(struct nsf_recorder *rec, size_t max, uint64_t offs
 /* The changed ranges of [from, to), found by walking the Start clone's map
  * against the live file's (FIEMAP_FLAG_SYNC flushes what was written before,
  * so each such write shows as a block moved away from the clone's), appended
- * to the kept ranges.  The live file goes on changing during the walk, but
- * a block that differed from the Start clone keeps differing: the clone
- * holds its old address, which no write can get back, so a later look only
- * finds more (writes made after, recorded for nothing: before-images of the
- * Start image are right anywhere).  A walk cannot be repeated, so its ranges
- * are kept for the size pass and the stream pass; keeping them saves the
- * Stop clone, whose cost grows with the file's extent count.  0, or nonzero
- * (too many ranges, or a failed walk): then nothing is kept any more and
- * Stop takes the second clone. */
+ * to the kept ranges.  Writes during the walk only add ranges: a block that
+ * differed from the Start clone keeps differing (the clone holds its old
+ * address), and a range recorded for nothing costs only its before-image.
+ * Called by the mark walks only: the copy has read [from, to), so what
+ * changes there after this walk needs no recording.  0, or nonzero (too many
+ * ranges, or a failed walk): then nothing is kept any more and Stop compares
+ * the whole file against its clone. */
 static nsf_status walk_live_range(struct nsf_recorder *rec, uint64_t from, uint64_t to)
 {
     size_t max = kept_ranges_max();
@@ -817,20 +870,24 @@ nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
     struct stat st;
 
     if (rec->stopped) return ERR_NOT_DOING_BACKUP;
+    if ((status = check_same_file(rec))) return status;
     if (rec->kind == NSF_RECORDER_REFLINK)
     {
         pthread_mutex_lock(&rec->mutex);
-        status = walk_live_range(rec, rec->covered, rec->header.start_size);
         rec->walks_closed = 1;              /* no mark walks any more */
         pthread_mutex_unlock(&rec->mutex);
-        if (!status) ops = &kept_ops;
-        else
+        if (rec->covered < rec->header.start_size)
         {
+            /* What the mark walks did not reach: compared against a clone taken
+             * now, not walked on the live file.  FICLONE takes the file's locks
+             * once, so the image is of one instant, against writes and remaps
+             * alike; a walk of the live file takes them per FIEMAP call, and a
+             * remap (FICLONERANGE, FIDEDUPERANGE) between two calls could put a
+             * Start address back under a block changed before Stop. */
             if (!rec->cur_start.map &&
                 (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
                  !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent)))))
                 return ERR_MEMORY;
-            /* too many changed places to keep: an immutable image at Stop to walk twice */
             if ((rec->clone_stop = open_tmpfile(rec->dir)) < 0) return nsf_status_from_errno(errno);
             if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0 || fstat(rec->clone_stop, &st) < 0)
                 return nsf_status_from_errno(errno);
@@ -839,14 +896,19 @@ nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
             rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
             rec->cur_start.size = rec->header.start_size;
             rec->cur_stop.size = st.st_size;
-            diff_rewind(rec);
-            ops = &diff_ops;
         }
+        kept_rewind(rec);
+        ops = &kept_ops;
     }
     else
     {
         stop_lease_thread(rec);
         if (rec->lease_state == LEASE_FAILED) return rec->lease_error ? rec->lease_error : ERR_NSF_CANT_BACKUP;
+        /* a mark that went below what the save holds, after writers were let
+         * in: the copy read that part again from the changed file, and no
+         * before-image of it exists - refused, never a wrong copy */
+        if (rec->lease_state == LEASE_SAVED && __atomic_load_n(&rec->mark_after_save, __ATOMIC_SEQ_CST) < rec->saved_from)
+            return ERR_NSF_CANT_BACKUP;
         ops = &saved_ops;
     }
     if ((status = nsf_ci_encoder_new(&rec->header, ops, rec, &rec->encoder)) ||
