@@ -409,8 +409,17 @@ int main(int argc, char **argv)
         close(out);
         close(in);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        if ((st = NSFBackupStop(db, ctx)) || (st = NSFBackupGetChangeInfoSize(db, ctx, 0, &ilo, &ihi)) ||
-            (st = NSFBackupStartApplyChangeInfo(&apply, copy, 0, ilo, ihi)))
+        st = NSFBackupStop(db, ctx);
+        if (st == ERR_NSF_CANT_BACKUP && rewound && getenv("NSF_STRESS_LEASE"))
+        {
+            /* the read-lease recorder saved [mark at the writer's first open,
+             * end); a mark that went below that after the break cannot be
+             * made good: a clean refusal is the right answer */
+            printf("ok %d: Stop refused after the mark went back below the lease save: %s\n", round, status_text(st));
+            passed++;
+        }
+        else if (st || (st = NSFBackupGetChangeInfoSize(db, ctx, 0, &ilo, &ihi)) ||
+                 (st = NSFBackupStartApplyChangeInfo(&apply, copy, 0, ilo, ihi)))
         {
             printf("FAIL %d: %s\n", round, status_text(st));
             failed++;

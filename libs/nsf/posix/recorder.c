@@ -753,6 +753,22 @@ static size_t kept_ranges_max(void)
     return *end ? KEPT_RANGES_MAX : value;
 }
 
+/* Set the cursors to compare the Start clone with fd (the live file, or the
+ * Stop clone) of that size. */
+static nsf_status compare_with(struct nsf_recorder *rec, int fd, uint64_t size)
+{
+    if (!rec->cur_start.map &&
+        (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
+         !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent)))))
+        return ERR_MEMORY;
+    rec->cur_start.fd = rec->clone_start;
+    rec->cur_stop.fd = fd;
+    rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
+    rec->cur_start.size = rec->header.start_size;
+    rec->cur_stop.size = size;
+    return 0;
+}
+
 static void drop_kept(struct nsf_recorder *rec)
 {
     free(rec->kept);
@@ -806,18 +822,10 @@ static nsf_status walk_live_range(struct nsf_recorder *rec, uint64_t from, uint6
     struct stat st;
 
     if (rec->kept_failed || !max) status = ERR_NSF_CANT_BACKUP;
-    else if (!rec->cur_start.map &&
-             (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
-              !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent)))))
-        status = ERR_MEMORY;
     else if (fstat(rec->fd, &st) < 0) status = nsf_status_from_errno(errno);
+    else status = compare_with(rec, rec->fd, st.st_size);
     if (!status)
     {
-        rec->cur_start.fd = rec->clone_start;
-        rec->cur_stop.fd = rec->fd;
-        rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
-        rec->cur_start.size = rec->header.start_size;
-        rec->cur_stop.size = st.st_size;
         diff_rewind(rec);
         rec->pos = from;
         rec->walk_end = to;
@@ -884,18 +892,10 @@ nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
              * alike; a walk of the live file takes them per FIEMAP call, and a
              * remap (FICLONERANGE, FIDEDUPERANGE) between two calls could put a
              * Start address back under a block changed before Stop. */
-            if (!rec->cur_start.map &&
-                (!(rec->cur_start.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent))) ||
-                 !(rec->cur_stop.map = calloc(1, sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent)))))
-                return ERR_MEMORY;
             if ((rec->clone_stop = open_tmpfile(rec->dir)) < 0) return nsf_status_from_errno(errno);
             if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0 || fstat(rec->clone_stop, &st) < 0)
                 return nsf_status_from_errno(errno);
-            rec->cur_start.fd = rec->clone_start;
-            rec->cur_stop.fd = rec->clone_stop;
-            rec->cur_start.limit = rec->cur_stop.limit = rec->header.start_size;
-            rec->cur_start.size = rec->header.start_size;
-            rec->cur_stop.size = st.st_size;
+            if ((status = compare_with(rec, rec->clone_stop, st.st_size))) return status;
         }
         kept_rewind(rec);
         ops = &kept_ops;
