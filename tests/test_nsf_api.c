@@ -46,9 +46,12 @@ static nsf_status r_mark(void *rec, uint64_t mark)
     __atomic_sub_fetch(&marks_in_flight, 1, __ATOMIC_SEQ_CST);
     return 0;
 }
+static volatile int stops_called;
 static nsf_status r_stop(void *rec)
 {
     struct frec *r = rec;
+    __atomic_add_fetch(&stops_called, 1, __ATOMIC_SEQ_CST);
+    if (slow_marks) usleep(50000);
     struct nsf_ci_header h = { .start_size = 10, .record_max = 4096 };
     r->stopped = 1;
     return nsf_ci_encoder_new(&h, &none_ops, NULL, &r->enc);
@@ -79,7 +82,7 @@ static const struct nsf_platform_ops fake =
 
 static int setup(void **state)
 {
-    slow_marks = marks_in_flight = ended_during_mark = 0;
+    slow_marks = marks_in_flight = ended_during_mark = stops_called = 0;
     nsf_api_set_platform(&fake);
     files_open = recorders_live = sink_begun = sink_finished = sink_closed = sink_writes = 0;
     return 0;
@@ -385,6 +388,42 @@ static void test_end_waits_for_a_mark_in_flight(void **state)
     assert_int_equal(recorders_live, 0);
 }
 
+/* Two threads call Stop at once: one stops the backup, the other is told
+ * ERR_NOT_DOING_BACKUP, and the recorder is stopped once (a second Stop
+ * used to run beside the first: a lease thread joined twice hung, a
+ * re-created encoder crashed a reader - found by the third attack). */
+struct stop_args { uint32_t db, ctx; nsf_status status; };
+static void *stop_thread(void *arg)
+{
+    struct stop_args *a = arg;
+    a->status = nsf_api_backup_stop(a->db, a->ctx);
+    return NULL;
+}
+
+static void test_one_stop_at_a_time(void **state)
+{
+    struct stop_args a, b;
+    uint32_t db, ctx, lo, hi;
+    pthread_t ta, tb;
+
+    assert_int_equal(nsf_api_db_open("/data/x.nsf", &db), 0);
+    assert_int_equal(nsf_api_backup_start(db, 0, &ctx, &lo, &hi), 0);
+    slow_marks = 1;
+    a.db = b.db = db;
+    a.ctx = b.ctx = ctx;
+    assert_int_equal(pthread_create(&ta, NULL, stop_thread, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, stop_thread, &b), 0);
+    assert_int_equal(pthread_join(ta, NULL), 0);
+    assert_int_equal(pthread_join(tb, NULL), 0);
+    assert_int_equal(stops_called, 1);
+    assert_true((a.status == 0 && b.status == ERR_NOT_DOING_BACKUP) ||
+                (b.status == 0 && a.status == ERR_NOT_DOING_BACKUP));
+    assert_int_equal(nsf_api_backup_info_size(db, ctx, 0, &lo, &hi), 0);
+    assert_int_equal(nsf_api_backup_end(db, ctx, 0), 0);
+    assert_int_equal(nsf_api_db_close(db), 0);
+    assert_int_equal(recorders_live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] =
@@ -394,6 +433,7 @@ int main(void)
         cmocka_unit_test_setup(test_db_handles, setup),
         cmocka_unit_test_setup(test_backup_call_order, setup),
         cmocka_unit_test_setup(test_end_waits_for_a_mark_in_flight, setup),
+        cmocka_unit_test_setup(test_one_stop_at_a_time, setup),
         cmocka_unit_test_setup(test_apply_context, setup),
         cmocka_unit_test_setup(test_apply_bounded_by_announced_size, setup),
     };

@@ -187,9 +187,10 @@ static void test_mark_below_the_save_refused(void **state)
 
 /* A file renamed over the backed-up one between Start and Stop: a client
  * that opens the name after Start (HCL's dbbackup sample does) copied the
- * other file, so Stop refuses; a name that is gone (unlinked) is no such
- * risk.  (Found by the independent attack: empty change info, wrong copy,
- * reported good.) */
+ * other file, so Stop refuses; so it does when the name is gone (the client
+ * may have read a replacement removed since), and Start refuses a name that
+ * already names another file.  (Found by the independent attacks: empty
+ * change info, wrong copy, reported good.) */
 static void test_renamed_over_refused(void **state)
 {
     char decoy[4200];
@@ -209,8 +210,16 @@ static void test_renamed_over_refused(void **state)
     assert_int_equal(NSFDbOpen(src, &db), NOERROR);
     assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), NOERROR);
     assert_int_equal(unlink(src), 0);
-    assert_int_equal(NSFBackupStop(db, ctx), NOERROR);
-    assert_int_equal(NSFBackupEnd(db, ctx, 0), NOERROR);
+    assert_int_equal(NSFBackupStop(db, ctx), ERR_NSF_CANT_BACKUP);
+    assert_int_equal(NSFBackupEnd(db, ctx, BACKUPEND_ABORT), NOERROR);
+    assert_int_equal(NSFDbClose(db), NOERROR);
+
+    /* renamed over between NSFDbOpen and Start: Start refuses */
+    write_file(src, start_image, SIZE);
+    write_file(decoy, start_image, SIZE / 2);
+    assert_int_equal(NSFDbOpen(src, &db), NOERROR);
+    assert_int_equal(rename(decoy, src), 0);
+    assert_int_equal(NSFBackupStart(db, 0, &ctx, &lo, &hi), ERR_NSF_CANT_BACKUP);
     assert_int_equal(NSFDbClose(db), NOERROR);
 }
 

@@ -121,13 +121,15 @@ check "winbackup nsf copy of server!!path: ERR_NOT_LOCAL (0x0220)" sh -c '"$1" n
 check "saved change info is valid (nsf info)" sh -c '"$1" nsf info "$2" | grep -q "size at start 3000000"' _ "$wb" "$work/b.ci"
 check "saved change info applies" sh -c '"$1" nsf apply "$2" "$3" && cmp -s "$2" "$4"' _ "$wb" "$work/b.copy" "$work/b.ci" "$work/a.nsf"
 # a file renamed over SRC during `nsf copy` (tests/nsf/rename_shim.c puts the rename
-# just before the second lookup of SRC the CLI used to make): the copy is still of
-# the file that was backed up, never the new one cut to the old one's size
+# just before the second lookup of SRC the CLI used to make): the copy is of the
+# file that was backed up, never the new one cut to the old one's size - or, since
+# Stop checks that SRC still names the file backed up, a clean refusal that leaves
+# no DST
 if ${CC:-cc} -shared -fPIC -o "$work/rename_shim.so" "$top/tests/nsf/rename_shim.c" -ldl 2>/dev/null; then
     head -c 2000000 /dev/urandom > "$work/decoy"
     cp "$work/a.nsf" "$work/ren.nsf"
-    check "winbackup nsf copy: SRC renamed over during the copy, the copy is of the file backed up" sh -c \
-        'LD_PRELOAD="$1" SHIM_PATH="$2" SHIM_DECOY="$3" SHIM_NTH=2 "$4" nsf copy "$2" "$5" >/dev/null && cmp -s "$5" "$6"' _ \
+    check "winbackup nsf copy: SRC renamed over during the copy: the copy is of the file backed up, or refused without DST" sh -c \
+        'if LD_PRELOAD="$1" SHIM_PATH="$2" SHIM_DECOY="$3" SHIM_NTH=2 "$4" nsf copy "$2" "$5" >/dev/null 2>&1; then cmp -s "$5" "$6"; else [ ! -e "$5" ]; fi' _ \
         "$work/rename_shim.so" "$work/ren.nsf" "$work/decoy" "$wb" "$work/ren.copy" "$work/a.nsf"
 else
     skip "winbackup nsf copy with SRC renamed over (cannot build tests/nsf/rename_shim.c)"

@@ -57,7 +57,7 @@ static nsf_status handle_new(enum handle_kind kind, void *object, uint32_t *hand
     uint32_t i;
 
     lock();
-    for (i = 0; i < slot_count && slots[i].kind != KIND_FREE; i++) ;
+    for (i = 0; i < slot_count && (slots[i].kind != KIND_FREE || slots[i].users); i++) ;
     if (i == slot_count)
     {
         uint32_t count = slot_count ? slot_count * 2 : 64;
@@ -104,6 +104,65 @@ static void handle_free(uint32_t handle)
         slots[i].object = NULL;
     }
     unlock();
+}
+
+/* Databases and backup contexts are used by the caller's threads at once (a
+ * mark from one thread while another ends the backup or closes the database
+ * is the caller's race, but must not be a use after free).  So every call
+ * holds the object (users) while it works in it; the call that frees it
+ * first retires the handle (new calls get an error, and the slot is not
+ * reused while held), then waits until no one else holds it.  No OS calls
+ * here: the wait spins, as long as the longest call in flight (a mark walk
+ * or a Stop clone: milliseconds). */
+static void *handle_hold(uint32_t handle, enum handle_kind kind)
+{
+    uint32_t i = (handle & 0xffff) - 1;
+    void *object = NULL;
+
+    lock();
+    if (handle && i < slot_count && slots[i].kind == kind && slots[i].generation == handle >> 16)
+    {
+        object = slots[i].object;
+        slots[i].users++;
+    }
+    unlock();
+    return object;
+}
+
+static void handle_release(uint32_t handle)
+{
+    uint32_t i = (handle & 0xffff) - 1;
+
+    lock();
+    if (i < slot_count) slots[i].users--;
+    unlock();
+}
+
+/* The caller holds the handle: retire it (1), or 0 if another call already
+ * did (then only the caller's hold is dropped).  Returns once the caller is
+ * the last holder gone. */
+static int handle_retire(uint32_t handle, enum handle_kind kind)
+{
+    uint32_t i = (handle & 0xffff) - 1;
+    int mine, users;
+
+    lock();
+    mine = i < slot_count && slots[i].kind == kind && slots[i].generation == handle >> 16;
+    if (mine)
+    {
+        slots[i].kind = KIND_FREE;
+        slots[i].object = NULL;
+    }
+    if (i < slot_count) slots[i].users--;
+    unlock();
+    if (!mine) return 0;
+    do
+    {
+        lock();
+        users = slots[i].users;     /* read under the lock: handle_new may move the table */
+        unlock();
+    } while (users);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- init */
@@ -226,7 +285,8 @@ nsf_status nsf_api_db_open(const char *path, uint32_t *handle)
     return status;
 }
 
-static struct db *get_db(uint32_t handle) { return handle_get(handle, KIND_DB); }
+/* The database, held until handle_release() (see handle_hold). */
+static struct db *get_db(uint32_t handle) { return handle_hold(handle, KIND_DB); }
 
 nsf_status nsf_api_db_path(uint32_t handle, char *canonical, char *expanded)
 {
@@ -235,7 +295,9 @@ nsf_status nsf_api_db_path(uint32_t handle, char *canonical, char *expanded)
     nsf_status status;
 
     if (!db) return ERR_OS_HANDLE_RANGE;
-    if ((status = platform->db_path(db->file, path, sizeof(path)))) return status;
+    status = platform->db_path(db->file, path, sizeof(path));
+    handle_release(handle);
+    if (status) return status;
     /* no data directory here: the canonical name is the full path too */
     if (canonical) strcpy(canonical, path);
     if (expanded) strcpy(expanded, path);
@@ -246,6 +308,7 @@ nsf_status nsf_api_db_log_info(uint32_t handle, uint32_t flags, int *logged, uin
                                uint32_t *extent)
 {
     if (!get_db(handle)) return ERR_OS_HANDLE_RANGE;
+    handle_release(handle);
     if (flags) return ERR_VALUE_FLAGS;
     /* A plain file is never transaction-logged: no log, no instance id. */
     if (logged) *logged = 0;
@@ -257,41 +320,28 @@ nsf_status nsf_api_db_log_info(uint32_t handle, uint32_t flags, int *logged, uin
 
 /* ---------------------------------------------------------------- backup */
 
-enum backup_state { BK_STARTED, BK_STOPPED, BK_READING, BK_DRAINED };
+enum backup_state { BK_STARTED, BK_STOPPING, BK_STOPPED, BK_READING, BK_DRAINED };
 
 struct backup
 {
     uint32_t db;
     void *recorder;
-    enum backup_state state;
+    enum backup_state state;        /* changed under the table lock */
 };
 
-/* Backup contexts are used by the caller's threads at once (a mark from one
- * while another calls End is the caller's race, but must not be a use after
- * free): every call holds the context (users) while it works in it, and the
- * one that frees it first takes the handle away from new calls, then waits
- * until it is the last user.  No OS calls here: the wait spins, and it is as
- * long as the longest call in flight (a mark walk: milliseconds). */
+/* End the context the caller holds (if no other call ended it first). */
 static void backup_free(struct backup *bk, uint32_t handle)
 {
-    uint32_t i = (handle & 0xffff) - 1;
-    struct db *db = get_db(bk->db);
-    int mine;
+    uint32_t db_handle = bk->db;
+    struct db *db = get_db(db_handle);  /* NULL while the database is being closed */
 
-    lock();
-    mine = i < slot_count && slots[i].kind == KIND_BACKUP && slots[i].object == bk;
-    if (mine)
+    if (handle_retire(handle, KIND_BACKUP))
     {
-        slots[i].kind = KIND_FREE;
-        slots[i].object = NULL;
+        platform->backup_end(bk->recorder);
+        if (db) db->backups--;
+        free(bk);
     }
-    if (i < slot_count) slots[i].users--;       /* the caller's own hold */
-    unlock();
-    if (!mine) return;                          /* another End or DbClose frees it */
-    while (__atomic_load_n(&slots[i].users, __ATOMIC_ACQUIRE)) ;
-    platform->backup_end(bk->recorder);
-    if (db) db->backups--;
-    free(bk);
+    if (db) handle_release(db_handle);
 }
 
 nsf_status nsf_api_db_close(uint32_t handle)
@@ -300,36 +350,39 @@ nsf_status nsf_api_db_close(uint32_t handle)
     uint32_t i;
 
     if (!db) return ERR_OS_HANDLE_RANGE;
+    /* no new calls on it; a Start in flight has registered its context when it returns */
+    if (!handle_retire(handle, KIND_DB)) return ERR_OS_HANDLE_RANGE;
     /* contexts of this database die with it */
-    for (i = 0; db->backups && i < slot_count; i++)
+    for (i = 0; i < slot_count; i++)
     {
         struct backup *bk = NULL;
         uint32_t h = 0;
         lock();
-        if (slots[i].kind == KIND_BACKUP && ((struct backup *)slots[i].object)->db == handle)
+        if (i < slot_count && slots[i].kind == KIND_BACKUP && ((struct backup *)slots[i].object)->db == handle)
         {
             bk = slots[i].object;
             h = (i + 1) | (uint32_t)slots[i].generation << 16;
             slots[i].users++;
         }
         unlock();
-        if (bk) backup_free(bk, h);
+        if (bk && handle_retire(h, KIND_BACKUP))
+        {
+            platform->backup_end(bk->recorder);
+            free(bk);
+        }
     }
-    handle_free(handle);
     platform->db_close(db->file);
     free(db);
     return NOERROR;
 }
 
-nsf_status nsf_api_backup_start(uint32_t handle, uint32_t flags, uint32_t *context, uint32_t *size_low,
-                                uint32_t *size_high)
+static nsf_status backup_start_held(struct db *db, uint32_t handle, uint32_t flags, uint32_t *context,
+                                    uint32_t *size_low, uint32_t *size_high)
 {
-    struct db *db = get_db(handle);
     struct backup *bk;
     uint64_t size;
     nsf_status status;
 
-    if (!db) return ERR_OS_HANDLE_RANGE;
     if (flags) return ERR_VALUE_FLAGS;
     if (!context || !size_low || !size_high) return ERR_UNKNOWN;
     *context = NULLHANDLE;
@@ -353,6 +406,19 @@ nsf_status nsf_api_backup_start(uint32_t handle, uint32_t flags, uint32_t *conte
     return NOERROR;
 }
 
+nsf_status nsf_api_backup_start(uint32_t handle, uint32_t flags, uint32_t *context, uint32_t *size_low,
+                                uint32_t *size_high)
+{
+    struct db *db = get_db(handle);
+    nsf_status status;
+
+    if (!db) return ERR_OS_HANDLE_RANGE;
+    /* a DbClose waiting for this hold finds the new context and ends it */
+    status = backup_start_held(db, handle, flags, context, size_low, size_high);
+    handle_release(handle);
+    return status;
+}
+
 /* The context, if it is a live backup of that database, held until
  * put_backup() (see backup_free). */
 static struct backup *get_backup(uint32_t db, uint32_t context)
@@ -371,14 +437,7 @@ static struct backup *get_backup(uint32_t db, uint32_t context)
     return bk;
 }
 
-static void put_backup(uint32_t context)
-{
-    uint32_t i = (context & 0xffff) - 1;
-
-    lock();
-    slots[i].users--;
-    unlock();
-}
+static void put_backup(uint32_t context) { handle_release(context); }
 
 static nsf_status backup_mark_held(struct backup *bk, uint32_t db, uint32_t context, uint32_t low, uint32_t high)
 {
@@ -399,10 +458,21 @@ static nsf_status backup_stop_held(struct backup *bk, uint32_t db, uint32_t cont
 {
     nsf_status status;
 
-    if (!bk || bk->state != BK_STARTED) return ERR_NOT_DOING_BACKUP;
-    if ((status = platform->backup_stop(bk->recorder))) return status;
-    bk->state = BK_STOPPED;
-    return NOERROR;
+    if (!bk) return ERR_NOT_DOING_BACKUP;
+    /* one Stop at a time: a second one, from another thread, is told no */
+    lock();
+    if (bk->state != BK_STARTED)
+    {
+        unlock();
+        return ERR_NOT_DOING_BACKUP;
+    }
+    bk->state = BK_STOPPING;
+    unlock();
+    status = platform->backup_stop(bk->recorder);
+    lock();
+    bk->state = status ? BK_STARTED : BK_STOPPED;
+    unlock();
+    return status;
 }
 
 nsf_status nsf_api_backup_stop(uint32_t db, uint32_t context)
@@ -419,7 +489,7 @@ static nsf_status backup_info_size_held(struct backup *bk, uint32_t db, uint32_t
     uint64_t size;
     nsf_status status;
 
-    if (!bk || bk->state == BK_STARTED) return ERR_NOT_DOING_BACKUP;
+    if (!bk || bk->state == BK_STARTED || bk->state == BK_STOPPING) return ERR_NOT_DOING_BACKUP;
     if (flags) return ERR_VALUE_FLAGS;
     if (!low || !high) return ERR_UNKNOWN;
     if ((status = platform->backup_info_size(bk->recorder, &size))) return status;
@@ -443,7 +513,7 @@ static nsf_status backup_info_next_held(struct backup *bk, uint32_t db, uint32_t
     nsf_status status;
 
     if (filled) *filled = 0;
-    if (!bk || bk->state == BK_STARTED) return ERR_NOT_DOING_BACKUP;
+    if (!bk || bk->state == BK_STARTED || bk->state == BK_STOPPING) return ERR_NOT_DOING_BACKUP;
     if (flags) return ERR_VALUE_FLAGS;
     if (!filled || (!buffer && size)) return ERR_UNKNOWN;
     if (!size) return NOERROR;

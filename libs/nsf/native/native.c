@@ -30,6 +30,7 @@ struct native_file
 {
     int fd;
     char path[PATH_MAX];        /* absolute, UTF-8 */
+    char opened[PATH_MAX];      /* the name given to NSFDbOpen, made absolute (symlinks kept) */
 };
 
 static nsf_status native_path(const char *lmbcs, char *utf8, size_t size)
@@ -78,6 +79,19 @@ static nsf_status db_open(const char *path, void **opaque)
     snprintf(link, sizeof(link), "/proc/self/fd/%d", file->fd);
     if (!status && !realpath(link, file->path)) status = nsf_status_from_errno(errno);
     if (!status) status = nsf_posix_check_no_pending_apply(file->fd);
+    if (!status)
+    {
+        char cwd[PATH_MAX];
+        /* a /proc/self/fd link names a descriptor, not a file: nothing to re-check */
+        if (!strncmp(utf8, "/proc/", 6)) file->opened[0] = 0;
+        else if (utf8[0] == '/') snprintf(file->opened, sizeof(file->opened), "%s", utf8);
+        else if (getcwd(cwd, sizeof(cwd)) && strlen(cwd) + strlen(utf8) + 2 <= sizeof(file->opened))
+        {
+            strcpy(file->opened, cwd);
+            strcat(file->opened, "/");
+            strcat(file->opened, utf8);
+        }
+    }
     if (status)
     {
         if (file->fd >= 0) close(file->fd);
@@ -106,7 +120,14 @@ static void db_close(void *opaque)
 static nsf_status backup_start(void *opaque, void **recorder, uint64_t *size)
 {
     struct native_file *file = opaque;
-    return nsf_recorder_start(file->fd, (struct nsf_recorder **)recorder, size);
+    nsf_status status = nsf_recorder_start(file->fd, (struct nsf_recorder **)recorder, size);
+
+    if (!status && (status = nsf_recorder_names(*recorder, file->opened, file->path)))
+    {
+        nsf_recorder_end(*recorder);
+        *recorder = NULL;
+    }
+    return status;
 }
 
 static nsf_status backup_mark(void *rec, uint64_t mark) { return nsf_recorder_mark(rec, mark); }

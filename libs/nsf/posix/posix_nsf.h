@@ -24,6 +24,7 @@ nsf_status nsf_status_from_errno(int err);
 struct nsf_recorder;
 enum nsf_recorder_kind { NSF_RECORDER_REFLINK = 1, NSF_RECORDER_LEASE = 2 };
 nsf_status nsf_recorder_start(int fd, struct nsf_recorder **recorder, uint64_t *size);
+nsf_status nsf_recorder_names(struct nsf_recorder *rec, const char *opened, const char *full);
 nsf_status nsf_recorder_mark(struct nsf_recorder *recorder, uint64_t mark);
 nsf_status nsf_recorder_stop(struct nsf_recorder *recorder);
 nsf_status nsf_recorder_info_size(struct nsf_recorder *recorder, uint64_t *size);

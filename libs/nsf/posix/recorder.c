@@ -227,13 +227,22 @@ struct nsf_recorder
     uint64_t mark_after_save;       /* the lowest mark set once the save began (atomic) */
     int range_given;
     char dir[PATH_MAX];
-    char path[PATH_MAX];            /* the file's name at Start, "" if unknown */
+    char names[2][PATH_MAX];        /* names clients may read the file by ("" if none) */
+    int dir_fd;                     /* the file's directory at Start (O_PATH), for clones and side files */
     /* change info */
     struct nsf_ci_encoder *encoder;
     uint64_t info_size;
 };
 
 enum nsf_recorder_kind nsf_recorder_kind(const struct nsf_recorder *rec) { return rec->kind; }
+
+/* An unnamed file beside the backed-up one: in its directory as it was at
+ * Start, even if that directory has been renamed since. */
+static int open_tmpfile_beside(struct nsf_recorder *rec)
+{
+    if (rec->dir_fd >= 0) return openat(rec->dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return -1;
+}
 
 static int open_tmpfile(const char *dir)
 {
@@ -243,56 +252,70 @@ static int open_tmpfile(const char *dir)
     return fd;
 }
 
-/* The file's path (from /proc/self/fd), "" if unknown or already unlinked. */
-static void file_path(int fd, char *out, size_t size)
+/* The file's path from /proc/self/fd, "" if unknown or unlinked (the link
+ * then ends in " (deleted)", which a live name may also do: st_nlink says). */
+static void file_path(int fd, const struct stat *st, char *out, size_t size)
 {
     char link[64];
     ssize_t len;
 
     out[0] = 0;
+    if (!st->st_nlink) return;
     snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
     if ((len = readlink(link, out, size - 1)) <= 0) { out[0] = 0; return; }
     out[len] = 0;
-    if (out[0] != '/' || strstr(out, " (deleted)")) out[0] = 0;
+    if (out[0] != '/') out[0] = 0;
 }
 
-/* Stop: does the name the file had at Start still name it?  Clients read
- * the file by its name (HCL's dbbackup sample opens it after
- * NSFBackupStart); a file renamed over it meanwhile ("save as new, rename
- * over the old": compaction does it) would be copied with the change info
- * of the file backed up - a wrong copy that looks good.  A name that no
- * longer exists is no such risk (reading it would have failed). */
-static nsf_status check_same_file(struct nsf_recorder *rec)
+static nsf_status check_names(struct nsf_recorder *rec);
+
+/* The names clients read the file by (the one given to NSFDbOpen, and the
+ * full path NSFDbPathGet hands out), checked now and at Stop. */
+nsf_status nsf_recorder_names(struct nsf_recorder *rec, const char *opened, const char *full)
+{
+    snprintf(rec->names[0], sizeof(rec->names[0]), "%s", opened ? opened : "");
+    snprintf(rec->names[1], sizeof(rec->names[1]), "%s", full ? full : "");
+    return check_names(rec);
+}
+
+/* Do the names clients read the file by still name it?  Clients read the
+ * file by its name (HCL's dbbackup sample opens it after NSFBackupStart); a
+ * file renamed over it ("save as new, rename over the old": compaction does
+ * it), a symlink re-pointed, or the name moved away would have them copy
+ * another file, which the change info of this one cannot correct - a wrong
+ * copy that looks good.  A name that no longer exists fails too: the client
+ * may have read a replacement that was removed since.  Checked at Start and
+ * at Stop; a file renamed over and back in between is not seen. */
+static nsf_status check_names(struct nsf_recorder *rec)
 {
     struct stat now;
+    int i;
 
-    if (!rec->path[0] || stat(rec->path, &now) < 0) return 0;
-    return now.st_dev == rec->st.st_dev && now.st_ino == rec->st.st_ino ? 0 : ERR_NSF_CANT_BACKUP;
+    for (i = 0; i < 2; i++)
+    {
+        if (!rec->names[i][0]) continue;
+        if (stat(rec->names[i], &now) < 0 || now.st_dev != rec->st.st_dev || now.st_ino != rec->st.st_ino)
+            return ERR_NSF_CANT_BACKUP;
+    }
+    return 0;
 }
 
 /* The directory of the file (for clones and side files), "" if unknown. */
-static void file_directory(int fd, char *dir, size_t size)
+static void file_directory(int fd, const struct stat *st, char *dir, size_t size)
 {
-    char link[64], path[PATH_MAX];
-    ssize_t len;
     char *slash;
 
-    dir[0] = 0;
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    if ((len = readlink(link, path, sizeof(path) - 1)) <= 0) return;
-    path[len] = 0;
-    if (path[0] != '/' || strstr(path, " (deleted)")) return;
-    if (!(slash = strrchr(path, '/'))) return;
-    if (slash == path) slash++;
+    file_path(fd, st, dir, size);
+    if (!dir[0] || !(slash = strrchr(dir, '/'))) return;
+    if (slash == dir) slash++;
     *slash = 0;
-    if (strlen(path) < size) strcpy(dir, path);
 }
 
 static nsf_status start_reflink(struct nsf_recorder *rec)
 {
     struct stat st;
 
-    if ((rec->clone_start = open_tmpfile(rec->dir)) < 0) return ERR_NSF_CANT_BACKUP;
+    if ((rec->clone_start = open_tmpfile_beside(rec)) < 0) return ERR_NSF_CANT_BACKUP;
     if (ioctl(rec->clone_start, FICLONE, rec->fd) < 0 || fstat(rec->clone_start, &st) < 0)
     {
         close(rec->clone_start);
@@ -452,7 +475,7 @@ static void save_before_writer(struct nsf_recorder *rec)
     nsf_status status = 0;
 
     if (from > rec->header.start_size) from = rec->header.start_size;
-    rec->side_fd = open_tmpfile(rec->dir);
+    rec->side_fd = open_tmpfile_beside(rec);
     if (rec->side_fd < 0) rec->side_fd = open_tmpfile(P_tmpdir);
     if (rec->side_fd < 0) status = nsf_status_from_errno(errno);
     if (!status) status = copy_range(rec->fd, rec->side_fd, from, rec->header.start_size);
@@ -557,7 +580,7 @@ nsf_status nsf_recorder_start(int fd, struct nsf_recorder **recorder, uint64_t *
 
     *recorder = NULL;
     if (!(rec = calloc(1, sizeof(*rec)))) return ERR_MEMORY;
-    rec->clone_start = rec->clone_stop = rec->side_fd = -1;
+    rec->clone_start = rec->clone_stop = rec->side_fd = rec->dir_fd = -1;
     rec->mark_after_save = UINT64_MAX;
     pthread_mutex_init(&rec->mutex, NULL);
     pthread_cond_init(&rec->cond, NULL);
@@ -578,8 +601,10 @@ nsf_status nsf_recorder_start(int fd, struct nsf_recorder **recorder, uint64_t *
         goto failed;
     }
     if ((status = take_backup_lock(rec))) goto failed;
-    file_directory(rec->fd, rec->dir, sizeof(rec->dir));
-    file_path(rec->fd, rec->path, sizeof(rec->path));
+    file_directory(rec->fd, &rec->st, rec->dir, sizeof(rec->dir));
+    if (rec->dir[0]) rec->dir_fd = open(rec->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    /* the name at Start, unless the platform tells the names clients use */
+    file_path(rec->fd, &rec->st, rec->names[0], sizeof(rec->names[0]));
     if (getrandom(rec->header.backup_id, sizeof(rec->header.backup_id), 0) != sizeof(rec->header.backup_id))
     {
         status = ERR_UNKNOWN;
@@ -878,7 +903,7 @@ nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
     struct stat st;
 
     if (rec->stopped) return ERR_NOT_DOING_BACKUP;
-    if ((status = check_same_file(rec))) return status;
+    if ((status = check_names(rec))) return status;
     if (rec->kind == NSF_RECORDER_REFLINK)
     {
         pthread_mutex_lock(&rec->mutex);
@@ -892,7 +917,7 @@ nsf_status nsf_recorder_stop(struct nsf_recorder *rec)
              * alike; a walk of the live file takes them per FIEMAP call, and a
              * remap (FICLONERANGE, FIDEDUPERANGE) between two calls could put a
              * Start address back under a block changed before Stop. */
-            if ((rec->clone_stop = open_tmpfile(rec->dir)) < 0) return nsf_status_from_errno(errno);
+            if ((rec->clone_stop = open_tmpfile_beside(rec)) < 0) return nsf_status_from_errno(errno);
             if (ioctl(rec->clone_stop, FICLONE, rec->fd) < 0 || fstat(rec->clone_stop, &st) < 0)
                 return nsf_status_from_errno(errno);
             if ((status = compare_with(rec, rec->clone_stop, st.st_size))) return status;
@@ -943,6 +968,7 @@ void nsf_recorder_end(struct nsf_recorder *rec)
     if (rec->clone_start >= 0) close(rec->clone_start);
     if (rec->clone_stop >= 0) close(rec->clone_stop);
     if (rec->side_fd >= 0) close(rec->side_fd);
+    if (rec->dir_fd >= 0) close(rec->dir_fd);
     if (rec->fd >= 0) close(rec->fd);       /* drops the backup lock */
     pthread_mutex_destroy(&rec->mutex);
     pthread_cond_destroy(&rec->cond);
