@@ -10,13 +10,17 @@ NSF_WRITE_RATE=${NSF_WRITE_RATE:-1000}
 NSFBENCH=$O/bench/nsfbench
 nsf_mounts=
 # Before each timed run: what earlier runs and cases left dirty is written
-# back first (at most 30 s), so neither side pays for the other's writeback.
+# back first (at most 30 s), so neither side pays for the other's writeback,
+# and the page cache is emptied (as root), so both start from the same free
+# memory whatever the cases before left cached; the file is then read back
+# in (warm cache for both).
 nsf_quiesce() {
     local i=0
     sync
     while [ $i -lt 300 ] && [ "$(awk '/^(Dirty|Writeback):/ { kb += $2 } END { print kb + 0 }' /proc/meminfo)" -gt 32768 ]; do
         sleep 0.1; i=$((i + 1))
     done
+    [ -w /proc/sys/vm/drop_caches ] && echo 3 > /proc/sys/vm/drop_caches
 }
 nsf_cleanup_mounts() { for m in $nsf_mounts; do umount "$m" 2>/dev/null; done; nsf_mounts=; }
 nsf_fs_dir() {   # fs -> a directory on it (echo), or nothing
@@ -51,22 +55,27 @@ else
         round=1 ok=1
         while :; do
             for i in $(seq "$REPS"); do
-                nsf_quiesce
-                cat "$d/db.nsf" > /dev/null
-                t0=$(now)
-                cp --reflink=never "$d/db.nsf" "$d/cp.copy" && sync "$d/cp.copy"
-                t1=$(now)
-                c=$(calc "$t1 - $t0")
-                echo "$c" >> "$RAW/nsf-$fs-cp"
-                rm -f "$d/cp.copy"; sync -f "$d"
-                nsf_quiesce
-                cat "$d/db.nsf" > /dev/null
-                "$NSFBENCH" "$d/db.nsf" "$d/nsf.copy" "$NSF_WRITE_RATE" > "$RAW/out" 2>"$RAW/err" || { cat "$RAW/err" >&2; note "case 6 on $fs: nsfbench failed: $(cat "$RAW/err")"; ok=; break; }
-                field seconds < "$RAW/out" >> "$RAW/nsf-$fs-t"
-                field info_bytes < "$RAW/out" >> "$RAW/nsf-$fs-info"
-                field overwritten_bytes < "$RAW/out" >> "$RAW/nsf-$fs-over"
+                # counterbalanced: odd runs cp first, even runs NSFBackup first,
+                # so each is as often the one that follows the other's delete
+                for who in $([ $((i % 2)) = 1 ] && echo "cp nsf" || echo "nsf cp"); do
+                    nsf_quiesce
+                    cat "$d/db.nsf" > /dev/null
+                    if [ $who = cp ]; then
+                        t0=$(now)
+                        cp --reflink=never "$d/db.nsf" "$d/cp.copy" && sync "$d/cp.copy"
+                        t1=$(now)
+                        c=$(calc "$t1 - $t0")
+                        echo "$c" >> "$RAW/nsf-$fs-cp"
+                        rm -f "$d/cp.copy"; sync -f "$d"
+                    else
+                        "$NSFBENCH" "$d/db.nsf" "$d/nsf.copy" "$NSF_WRITE_RATE" > "$RAW/out" 2>"$RAW/err" || { cat "$RAW/err" >&2; note "case 6 on $fs: nsfbench failed: $(cat "$RAW/err")"; ok=; break 2; }
+                        field seconds < "$RAW/out" >> "$RAW/nsf-$fs-t"
+                        field info_bytes < "$RAW/out" >> "$RAW/nsf-$fs-info"
+                        field overwritten_bytes < "$RAW/out" >> "$RAW/nsf-$fs-over"
+                        rm -f "$d/nsf.copy"; sync -f "$d"
+                    fi
+                done
                 log "case 6 $fs run $round.$i: cp + sync $c s, NSFBackup $(field seconds < "$RAW/out") s, change info $(field info_bytes < "$RAW/out") bytes for $(field overwritten_bytes < "$RAW/out") overwritten"
-                rm -f "$d/nsf.copy"; sync -f "$d"
             done
             # the reflink rows have a goal: another round while their interval is wide
             case $fs in xfs|btrfs) ;; *) break ;; esac
@@ -86,5 +95,5 @@ else
         nsf_cleanup_mounts
         rm -f "$W/nsf-$fs.img"
     done
-    note "Case 6: a $((BIG / MiB)) MiB file of random data, warm page cache; the NSFBackup run (bench/drivers/nsfbench.c) times Start, the copy (1 MiB reads, high-water mark every MiB), Stop, getting and applying the change info and the copy's fsync, while a writer process rewrites random 4 KiB blocks at $NSF_WRITE_RATE writes/s opening the file anew for each write; the anchor is cp --reflink=never + sync of the same file with no writer. Goal with reflink (XFS, btrfs): at most 1.1x cp and change info no larger than the bytes overwritten. On ext4 and tmpfs (read-lease recorder) the writer's first open breaks the lease and everything above the high-water mark is saved first: that cost is shown as measured. XFS, btrfs and ext4 are loop-mounted images on the disk under test."
+    note "Case 6: a $((BIG / MiB)) MiB file of random data, warm page cache; the NSFBackup run (bench/drivers/nsfbench.c) times Start, the copy (1 MiB reads, high-water mark every MiB), Stop, getting and applying the change info and the copy's fsync, while a writer process rewrites random 4 KiB blocks at $NSF_WRITE_RATE writes/s opening the file anew for each write; the anchor is cp --reflink=never + sync of the same file with no writer, run in alternating order with it (cp first in odd runs), each run after sync, an emptied page cache and a read of the file. Goal with reflink (XFS, btrfs): at most 1.1x cp and change info no larger than the bytes overwritten. On ext4 and tmpfs (read-lease recorder) the writer's first open breaks the lease and everything above the high-water mark is saved first: that cost is shown as measured. XFS, btrfs and ext4 are loop-mounted images on the disk under test."
 fi
