@@ -36,7 +36,7 @@ struct slot
     enum handle_kind kind;
     uint16_t generation;
     void *object;
-    int users;              /* backup contexts: calls inside the object now */
+    int users;              /* databases, backup contexts: calls inside the object now */
 };
 
 #define MAX_SLOTS 0xfff0
@@ -80,15 +80,22 @@ static nsf_status handle_new(enum handle_kind kind, void *object, uint32_t *hand
     return 0;
 }
 
+/* The slot of a live handle of that kind, or NULL; under the lock. */
+static struct slot *live_slot(uint32_t handle, enum handle_kind kind)
+{
+    uint32_t i = (handle & 0xffff) - 1;
+
+    return handle && i < slot_count && slots[i].kind == kind && slots[i].generation == handle >> 16 ? &slots[i] : NULL;
+}
+
 /* The object of a live handle of that kind, or NULL. */
 static void *handle_get(uint32_t handle, enum handle_kind kind)
 {
-    uint32_t i = (handle & 0xffff) - 1;
+    struct slot *slot;
     void *object = NULL;
 
     lock();
-    if (handle && i < slot_count && slots[i].kind == kind && slots[i].generation == handle >> 16)
-        object = slots[i].object;
+    if ((slot = live_slot(handle, kind))) object = slot->object;
     unlock();
     return object;
 }
@@ -116,14 +123,14 @@ static void handle_free(uint32_t handle)
  * or a Stop clone: milliseconds). */
 static void *handle_hold(uint32_t handle, enum handle_kind kind)
 {
-    uint32_t i = (handle & 0xffff) - 1;
+    struct slot *slot;
     void *object = NULL;
 
     lock();
-    if (handle && i < slot_count && slots[i].kind == kind && slots[i].generation == handle >> 16)
+    if ((slot = live_slot(handle, kind)))
     {
-        object = slots[i].object;
-        slots[i].users++;
+        object = slot->object;
+        slot->users++;
     }
     unlock();
     return object;
@@ -147,7 +154,7 @@ static int handle_retire(uint32_t handle, enum handle_kind kind)
     int mine, users;
 
     lock();
-    mine = i < slot_count && slots[i].kind == kind && slots[i].generation == handle >> 16;
+    mine = live_slot(handle, kind) != NULL;
     if (mine)
     {
         slots[i].kind = KIND_FREE;
@@ -258,7 +265,6 @@ uint16_t nsf_api_load_string(uint16_t code, char *buffer, uint16_t size)
 struct db
 {
     void *file;
-    int backups;                    /* live backup contexts of this handle */
 };
 
 nsf_status nsf_api_db_open(const char *path, uint32_t *handle)
@@ -332,16 +338,11 @@ struct backup
 /* End the context the caller holds (if no other call ended it first). */
 static void backup_free(struct backup *bk, uint32_t handle)
 {
-    uint32_t db_handle = bk->db;
-    struct db *db = get_db(db_handle);  /* NULL while the database is being closed */
-
     if (handle_retire(handle, KIND_BACKUP))
     {
         platform->backup_end(bk->recorder);
-        if (db) db->backups--;
         free(bk);
     }
-    if (db) handle_release(db_handle);
 }
 
 nsf_status nsf_api_db_close(uint32_t handle)
@@ -365,11 +366,7 @@ nsf_status nsf_api_db_close(uint32_t handle)
             slots[i].users++;
         }
         unlock();
-        if (bk && handle_retire(h, KIND_BACKUP))
-        {
-            platform->backup_end(bk->recorder);
-            free(bk);
-        }
+        if (bk) backup_free(bk, h);
     }
     platform->db_close(db->file);
     free(db);
@@ -400,7 +397,6 @@ static nsf_status backup_start_held(struct db *db, uint32_t handle, uint32_t fla
         free(bk);
         return status;
     }
-    db->backups++;
     *size_low = (uint32_t)size;
     *size_high = (uint32_t)(size >> 32);
     return NOERROR;
@@ -423,15 +419,14 @@ nsf_status nsf_api_backup_start(uint32_t handle, uint32_t flags, uint32_t *conte
  * put_backup() (see backup_free). */
 static struct backup *get_backup(uint32_t db, uint32_t context)
 {
-    uint32_t i = (context & 0xffff) - 1;
+    struct slot *slot;
     struct backup *bk = NULL;
 
     lock();
-    if (context && i < slot_count && slots[i].kind == KIND_BACKUP && slots[i].generation == context >> 16 &&
-        ((struct backup *)slots[i].object)->db == db)
+    if ((slot = live_slot(context, KIND_BACKUP)) && ((struct backup *)slot->object)->db == db)
     {
-        bk = slots[i].object;
-        slots[i].users++;
+        bk = slot->object;
+        slot->users++;
     }
     unlock();
     return bk;
@@ -439,7 +434,7 @@ static struct backup *get_backup(uint32_t db, uint32_t context)
 
 static void put_backup(uint32_t context) { handle_release(context); }
 
-static nsf_status backup_mark_held(struct backup *bk, uint32_t db, uint32_t context, uint32_t low, uint32_t high)
+static nsf_status backup_mark_held(struct backup *bk, uint32_t low, uint32_t high)
 {
     if (!bk || bk->state != BK_STARTED) return ERR_NOT_DOING_BACKUP;
     return platform->backup_mark(bk->recorder, (uint64_t)high << 32 | low);
@@ -448,13 +443,13 @@ static nsf_status backup_mark_held(struct backup *bk, uint32_t db, uint32_t cont
 nsf_status nsf_api_backup_mark(uint32_t db, uint32_t context, uint32_t low, uint32_t high)
 {
     struct backup *bk = get_backup(db, context);
-    nsf_status status = backup_mark_held(bk, db, context, low, high);
+    nsf_status status = backup_mark_held(bk, low, high);
 
     if (bk) put_backup(context);
     return status;
 }
 
-static nsf_status backup_stop_held(struct backup *bk, uint32_t db, uint32_t context)
+static nsf_status backup_stop_held(struct backup *bk)
 {
     nsf_status status;
 
@@ -478,13 +473,13 @@ static nsf_status backup_stop_held(struct backup *bk, uint32_t db, uint32_t cont
 nsf_status nsf_api_backup_stop(uint32_t db, uint32_t context)
 {
     struct backup *bk = get_backup(db, context);
-    nsf_status status = backup_stop_held(bk, db, context);
+    nsf_status status = backup_stop_held(bk);
 
     if (bk) put_backup(context);
     return status;
 }
 
-static nsf_status backup_info_size_held(struct backup *bk, uint32_t db, uint32_t context, uint32_t flags, uint32_t *low, uint32_t *high)
+static nsf_status backup_info_size_held(struct backup *bk, uint32_t flags, uint32_t *low, uint32_t *high)
 {
     uint64_t size;
     nsf_status status;
@@ -501,14 +496,14 @@ static nsf_status backup_info_size_held(struct backup *bk, uint32_t db, uint32_t
 nsf_status nsf_api_backup_info_size(uint32_t db, uint32_t context, uint32_t flags, uint32_t *low, uint32_t *high)
 {
     struct backup *bk = get_backup(db, context);
-    nsf_status status = backup_info_size_held(bk, db, context, flags, low, high);
+    nsf_status status = backup_info_size_held(bk, flags, low, high);
 
     if (bk) put_backup(context);
     return status;
 }
 
-static nsf_status backup_info_next_held(struct backup *bk, uint32_t db, uint32_t context, uint32_t flags, char *buffer, uint32_t size,
-                                    uint32_t *filled)
+static nsf_status backup_info_next_held(struct backup *bk, uint32_t flags, char *buffer, uint32_t size,
+                                        uint32_t *filled)
 {
     nsf_status status;
 
@@ -528,7 +523,7 @@ nsf_status nsf_api_backup_info_next(uint32_t db, uint32_t context, uint32_t flag
                                     uint32_t *filled)
 {
     struct backup *bk = get_backup(db, context);
-    nsf_status status = backup_info_next_held(bk, db, context, flags, buffer, size, filled);
+    nsf_status status = backup_info_next_held(bk, flags, buffer, size, filled);
 
     if (bk) put_backup(context);
     return status;

@@ -226,7 +226,6 @@ struct nsf_recorder
     int save_begun;                 /* the lease broke: the save reads the mark (atomic) */
     uint64_t mark_after_save;       /* the lowest mark set once the save began (atomic) */
     int range_given;
-    char dir[PATH_MAX];
     char names[2][PATH_MAX];        /* names clients may read the file by ("" if none) */
     int dir_fd;                     /* the file's directory at Start (O_PATH), for clones and side files */
     /* change info */
@@ -300,15 +299,17 @@ static nsf_status check_names(struct nsf_recorder *rec)
     return 0;
 }
 
-/* The directory of the file (for clones and side files), "" if unknown. */
-static void file_directory(int fd, const struct stat *st, char *dir, size_t size)
+/* The directory of the file at path, as an O_PATH descriptor (for clones
+ * and side files, even once the directory is renamed), -1 if unknown. */
+static int open_directory(const char *path)
 {
-    char *slash;
+    char dir[PATH_MAX], *slash;
 
-    file_path(fd, st, dir, size);
-    if (!dir[0] || !(slash = strrchr(dir, '/'))) return;
+    snprintf(dir, sizeof(dir), "%s", path);
+    if (!dir[0] || !(slash = strrchr(dir, '/'))) return -1;
     if (slash == dir) slash++;
     *slash = 0;
+    return open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 static nsf_status start_reflink(struct nsf_recorder *rec)
@@ -601,10 +602,9 @@ nsf_status nsf_recorder_start(int fd, struct nsf_recorder **recorder, uint64_t *
         goto failed;
     }
     if ((status = take_backup_lock(rec))) goto failed;
-    file_directory(rec->fd, &rec->st, rec->dir, sizeof(rec->dir));
-    if (rec->dir[0]) rec->dir_fd = open(rec->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     /* the name at Start, unless the platform tells the names clients use */
     file_path(rec->fd, &rec->st, rec->names[0], sizeof(rec->names[0]));
+    rec->dir_fd = open_directory(rec->names[0]);
     if (getrandom(rec->header.backup_id, sizeof(rec->header.backup_id), 0) != sizeof(rec->header.backup_id))
     {
         status = ERR_UNKNOWN;
@@ -861,7 +861,6 @@ static nsf_status walk_live_range(struct nsf_recorder *rec, uint64_t from, uint6
             if ((status = diff_next(rec, &offset, &length, &zero)) || !length) break;
             if ((status = keep_range(rec, max, offset, length, zero))) break;
         }
-        diff_rewind(rec);
     }
     if (status)
     {
