@@ -33,6 +33,9 @@
 #include "domino/osmem.h"
 #include "domino/osmisc.h"
 #include "domino/names.h"
+#include "domino/misc.h"
+#include "domino/miscerr.h"
+#include "domino/ostime.h"
 
 #define FILE_SIZE (8u << 20)
 #define BLOCK 4096
@@ -60,6 +63,20 @@ static void *(LNPUBLIC *pOSLockObject)(DHANDLE);
 static BOOL (LNPUBLIC *pOSUnlockObject)(DHANDLE);
 static WORD (LNPUBLIC *pOSLoadString)(HMODULE, STATUS, char *, WORD);
 static WORD (LNPUBLIC *pOSTranslate)(WORD, const char *, WORD, char *, WORD);
+static STATUS (LNPUBLIC *pNSFGetTransLogStyle)(WORD *);
+static STATUS (LNPUBLIC *pNSFBeginArchivingLogs)(void);
+static STATUS (LNPUBLIC *pNSFEndArchivingLogs)(void);
+static STATUS (LNPUBLIC *pNSFGetFirstLogToArchive)(UNID *, DWORD *, char *);
+static STATUS (LNPUBLIC *pNSFGetNextLogToArchive)(UNID *, DWORD *, char *);
+static STATUS (LNPUBLIC *pNSFDoneArchivingLog)(UNID *, DWORD *);
+static STATUS (LNPUBLIC *pNSFRecoverDatabases)(const char *, LOGRESTORECALLBACKFUNCTION, DWORD, WORD *, TIMEDATE *);
+static STATUS (LNPUBLIC *pNSFRecoverDatabasesWithCallback)(const char *, LOGRESTORECALLBACKFUNCTION, DWORD, WORD *,
+                                                           TIMEDATE *, NOTERESTORECALLBACKFUNCTION, void *);
+static STATUS (LNPUBLIC *pNSFIsNewBackupNeeded)(const char *, DWORD, DWORD *);
+static STATUS (LNPUBLIC *pNSFTakeDatabaseOffline)(const char *, DWORD, DWORD);
+static STATUS (LNPUBLIC *pNSFBringDatabaseOnline)(const char *, DWORD);
+static void (LNPUBLIC *pOSCurrentTIMEDATE)(TIMEDATE *);
+static STATUS (LNPUBLIC *pConvertTIMEDATEToText)(const void *, const TFMT *, const TIMEDATE *, char *, WORD, WORD *);
 
 static char temp_dir[MAX_PATH];
 
@@ -75,6 +92,14 @@ static BOOL load_nnotes(void)
     LOAD(OSLoadString);
 #undef LOAD
     pOSTranslate = (void *)GetProcAddress( nnotes, "OSTranslate" );   /* optional here */
+    /* media recovery and time: tested when exported */
+#define LOAD_OPT(f) p##f = (void *)GetProcAddress( nnotes, #f )
+    LOAD_OPT(NSFGetTransLogStyle); LOAD_OPT(NSFBeginArchivingLogs); LOAD_OPT(NSFEndArchivingLogs);
+    LOAD_OPT(NSFGetFirstLogToArchive); LOAD_OPT(NSFGetNextLogToArchive); LOAD_OPT(NSFDoneArchivingLog);
+    LOAD_OPT(NSFRecoverDatabases); LOAD_OPT(NSFRecoverDatabasesWithCallback); LOAD_OPT(NSFIsNewBackupNeeded);
+    LOAD_OPT(NSFTakeDatabaseOffline); LOAD_OPT(NSFBringDatabaseOnline); LOAD_OPT(OSCurrentTIMEDATE);
+    LOAD_OPT(ConvertTIMEDATEToText);
+#undef LOAD_OPT
     return TRUE;
 }
 
@@ -189,7 +214,8 @@ static void test_load_string(void)
     static const STATUS codes[] =
     {
         ERR_NOT_LOCAL, ERR_NSF_CANT_BACKUP, ERR_BACKUP_ALREADY_IN_PROGRESS, ERR_NOT_DOING_BACKUP,
-        ERR_INVALID_CHANGE_INFO_CONTEXT, ERR_CORRUPT_CHANGE_INFO, ERR_NOEXIST,
+        ERR_INVALID_CHANGE_INFO_CONTEXT, ERR_CORRUPT_CHANGE_INFO, ERR_NOEXIST, ERR_SERVER_NOT_TRANSLOGGED,
+        ERR_RM_GENERAL_FAILURE,
     };
     char text[256];
     WORD len;
@@ -229,6 +255,210 @@ static void test_translate(void)
             ok( !strncmp( out, "hello", len ) && !out[len], "mode %u, OutLength %u: got %s\n", modes[i], size,
                 debugstr_an( out, size ) );
         }
+}
+
+static int restore_calls, note_calls;
+
+static STATUS LNCALLBACK restore_cb( UNID *log_id, DWORD number, char *path )
+{
+    restore_calls++;
+    return NOERROR;
+}
+
+static STATUS LNCALLBACK note_cb( DWORD state, void *user, NOTE_RESTORE_CALLBACK_INFO *info )
+{
+    note_calls++;
+    return NOERROR;
+}
+
+/* The file's bytes are still those make_file wrote. */
+static BOOL file_intact( const char *path, DWORD size )
+{
+    HANDLE file = CreateFileA( path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
+    BYTE *data;
+    DWORD i, done = 0;
+    BOOL same;
+
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    data = malloc( size + 1 );
+    same = ReadFile( file, data, size + 1, &done, NULL ) && done == size;
+    for (i = 0; same && i < size; i++) same = data[i] == (BYTE)(i * 13 + (i >> 10));
+    free( data );
+    CloseHandle( file );
+    return same;
+}
+
+/* Media recovery and log archiving need transactional logging (HCL's C API
+ * reference: NSFGetTransLogStyle, NSFBeginArchivingLogs and NSFEndArchivingLogs
+ * return ERR_SERVER_NOT_TRANSLOGGED without it; NSFIsNewBackupNeeded
+ * ERR_RM_GENERAL_FAILURE).  The files this implementation backs up are
+ * never logged.  On a Domino server that logs, the checks below do not
+ * apply: skipped. */
+static void test_recovery(void)
+{
+    char path[MAX_PATH], list[2 * MAX_PATH + 2], log_path[MAXPATH + 1] = "unchanged";
+    WORD style = 0x5a5a, index;
+    DWORD number = 7, needed = 3;
+    UNID log_id;
+    STATUS status;
+
+    if (!pNSFGetTransLogStyle || !pNSFBeginArchivingLogs || !pNSFEndArchivingLogs || !pNSFGetFirstLogToArchive ||
+        !pNSFGetNextLogToArchive || !pNSFDoneArchivingLog || !pNSFRecoverDatabases ||
+        !pNSFRecoverDatabasesWithCallback || !pNSFIsNewBackupNeeded || !pNSFTakeDatabaseOffline ||
+        !pNSFBringDatabaseOnline)
+    {
+        win_skip( "the media recovery exports are not all there\n" );
+        return;
+    }
+    status = pNSFGetTransLogStyle( &style );
+    if (status == NOERROR)
+    {
+        skip( "transactional logging is enabled (style %u): the not-logged checks do not apply\n", style );
+        return;
+    }
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED, "NSFGetTransLogStyle returned %#x\n", status );
+    /* LogType is documented for NOERROR only; ours says "no style" (HCL's dbrecs reads it after the error) */
+    ok( style == 0xffff || broken( style == 0x5a5a ), "LogType set to %u on error\n", style );
+    status = pNSFBeginArchivingLogs();
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED, "NSFBeginArchivingLogs returned %#x\n", status );
+    status = pNSFGetFirstLogToArchive( &log_id, &number, log_path );
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED || broken( status != NOERROR ), "NSFGetFirstLogToArchive returned %#x\n", status );
+    status = pNSFGetNextLogToArchive( &log_id, &number, log_path );
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED || broken( status != NOERROR ), "NSFGetNextLogToArchive returned %#x\n", status );
+    ok( !strcmp( log_path, "unchanged" ), "LogPath set to %s\n", debugstr_a( log_path ) );
+    status = pNSFDoneArchivingLog( &log_id, &number );
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED || broken( status != NOERROR ), "NSFDoneArchivingLog returned %#x\n", status );
+    status = pNSFEndArchivingLogs();
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED, "NSFEndArchivingLogs returned %#x\n", status );
+
+    sprintf( path, "%s\\recover.nsf", temp_dir );
+    make_file( path, 65536 );
+    status = pNSFIsNewBackupNeeded( path, 0, &needed );
+    ok( status == ERR_RM_GENERAL_FAILURE || broken( status != NOERROR ), "NSFIsNewBackupNeeded returned %#x\n", status );
+    ok( needed == 3, "backupNeeded set to %lu on error\n", needed );
+
+    /* the dbrecs sample: RECOVER (DBRECOVER_ZAP_ID) and NOTE (with a note callback) on a backup file */
+    memset( list, 0, sizeof(list) );
+    strcpy( list, path );
+    index = 0xffff;
+    status = pNSFRecoverDatabases( list, restore_cb, DBRECOVER_ZAP_ID, &index, NULL );
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED || broken( status != NOERROR ), "NSFRecoverDatabases returned %#x\n", status );
+    ok( index == 0 || broken( index == 1 ), "errDbIndex %u\n", index );
+    status = pNSFRecoverDatabasesWithCallback( list, restore_cb, DBRECOVER_ZAP_ID, &index, NULL, note_cb, NULL );
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED || broken( status != NOERROR ),
+        "NSFRecoverDatabasesWithCallback returned %#x\n", status );
+    ok( !restore_calls && !note_calls, "callbacks called: %d log, %d note\n", restore_calls, note_calls );
+    /* a list of two, the second remote: its 1-based index */
+    strcpy( list + strlen( list ) + 1, "server!!names.nsf" );
+    status = pNSFRecoverDatabases( list, NULL, 0, &index, NULL );
+    ok( (status == ERR_NOT_LOCAL && index == 2) || broken( status != NOERROR ),
+        "NSFRecoverDatabases(local, remote) returned %#x, index %u\n", status, index );
+    status = pNSFRecoverDatabases( path, NULL, 0x80000000, &index, NULL );
+    ok( status == ERR_VALUE_FLAGS || broken( status != NOERROR ), "unknown flag: %#x\n", status );
+    status = pNSFRecoverDatabases( path, NULL, DBRECOVER_REFRESH_BACKUP | DBRECOVER_ZAP_ID, &index, NULL );
+    ok( status == ERR_VALUE_FLAGS || broken( status != NOERROR ), "REFRESH_BACKUP | ZAP_ID: %#x\n", status );
+
+    /* the dbrecs sample's RESTORE: taking the database offline would delete it
+     * so that recovery can recreate it; without a log it stays, unchanged */
+    status = pNSFTakeDatabaseOffline( path, 0, 0 );
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED || broken( status != NOERROR ), "NSFTakeDatabaseOffline returned %#x\n", status );
+    ok( file_intact( path, 65536 ), "the database was deleted or changed\n" );
+    status = pNSFTakeDatabaseOffline( path, 0, OFFLINE_NODELETE );
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED || broken( status != NOERROR ), "NSFTakeDatabaseOffline(NODELETE) returned %#x\n", status );
+    status = pNSFTakeDatabaseOffline( path, 0, 0x100 );
+    ok( status == ERR_VALUE_FLAGS || broken( status != NOERROR ), "NSFTakeDatabaseOffline(0x100) returned %#x\n", status );
+    status = pNSFBringDatabaseOnline( path, 0 );
+    ok( status == ERR_SERVER_NOT_TRANSLOGGED || broken( status != NOERROR ), "NSFBringDatabaseOnline returned %#x\n", status );
+    status = pNSFBringDatabaseOnline( path, 1 );
+    ok( status == ERR_VALUE_FLAGS || broken( status != NOERROR ), "NSFBringDatabaseOnline(1) returned %#x\n", status );
+    ok( file_intact( path, 65536 ), "the database was deleted or changed\n" );
+    DeleteFileA( path );
+}
+
+/* Days from 1970-01-01 of a Gregorian date. */
+static LONGLONG days_from_civil( int y, int m, int d )
+{
+    int era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (LONGLONG)era * 146097 + doe - 719468;
+}
+
+/* TIMEDATE layout as libyal documents it for NSF files: Innards[0] hundredths
+ * of a second since midnight GMT, Innards[1] the Julian day (bits 0-23), the
+ * zone's hours (24-27) and quarter hours (28-29), east (30), DST zone (31). */
+static void test_timedate(void)
+{
+    static const TIMEDATE documented = { { 0x006CDCC0, 0x852563FC } };    /* 1996-12-10 19:49:04 GMT, EST */
+    TIME_ZONE_INFORMATION zone;
+    SYSTEMTIME before, after;
+    TIMEDATE now;
+    TFMT format = { TDFMT_FULL4, TTFMT_FULL, TZFMT_NEVER, TSFMT_DATE };
+    char text[MAXALPHATIMEDATE + 1], year[8];
+    WORD len = 0;
+    DWORD ticks, jdn;
+    LONG bias;
+    STATUS status;
+
+    if (!pOSCurrentTIMEDATE || !pConvertTIMEDATEToText)
+    {
+        win_skip( "OSCurrentTIMEDATE or ConvertTIMEDATEToText is not exported\n" );
+        return;
+    }
+    GetSystemTime( &before );
+    pOSCurrentTIMEDATE( &now );
+    GetSystemTime( &after );
+    ticks = now.Innards[0];
+    jdn = now.Innards[1] & 0xffffff;
+    ok( jdn == days_from_civil( before.wYear, before.wMonth, before.wDay ) + 2440588 ||
+        jdn == days_from_civil( after.wYear, after.wMonth, after.wDay ) + 2440588,
+        "Julian day %lu for %u-%u-%u\n", jdn, after.wYear, after.wMonth, after.wDay );
+    ok( ticks < 8640000, "Innards[0] %lu\n", ticks );
+    ok( ticks / 100 >= (DWORD)before.wHour * 3600 + before.wMinute * 60 + before.wSecond ||
+        before.wDay != after.wDay, "%lu s after midnight, before %02u:%02u:%02u\n", ticks / 100,
+        before.wHour, before.wMinute, before.wSecond );
+    ok( ticks / 100 <= (DWORD)after.wHour * 3600 + after.wMinute * 60 + after.wSecond ||
+        before.wDay != after.wDay, "%lu s after midnight, after %02u:%02u:%02u\n", ticks / 100,
+        after.wHour, after.wMinute, after.wSecond );
+    if (GetTimeZoneInformation( &zone ) != TIME_ZONE_ID_INVALID)
+    {
+        bias = zone.Bias + zone.StandardBias;
+        ok( (now.Innards[1] >> 24 & 0xf) == (DWORD)abs( bias ) / 60, "zone hours %lu, bias %ld\n",
+            now.Innards[1] >> 24 & 0xf, bias );
+        ok( (now.Innards[1] >> 28 & 3) == (DWORD)abs( bias ) % 60 / 15, "zone quarters %lu, bias %ld\n",
+            now.Innards[1] >> 28 & 3, bias );
+        ok( !!(now.Innards[1] & 0x40000000) == (bias < 0), "east bit %lu, bias %ld\n",
+            now.Innards[1] >> 30 & 1, bias );
+        ok( !!(now.Innards[1] & 0x80000000) == (zone.DaylightDate.wMonth != 0), "DST bit %lu\n",
+            now.Innards[1] >> 31 );
+    }
+
+    /* the current time as text: it holds the year (4 digits outside 1950-1999 whatever the OS setting) */
+    memset( text, 0, sizeof(text) );
+    status = pConvertTIMEDATEToText( NULL, NULL, &now, text, MAXALPHATIMEDATE, &len );
+    ok( status == NOERROR, "ConvertTIMEDATEToText returned %#x\n", status );
+    ok( len > 0 && len <= MAXALPHATIMEDATE, "length %u\n", len );
+    text[len] = 0;
+    sprintf( year, "%u", after.wYear );
+    ok( strstr( text, year ) != NULL, "%s does not hold the year %s\n", debugstr_a( text ), year );
+    /* 1996-12-10 19:49:04 GMT is December 10 or 11 wherever this runs */
+    status = pConvertTIMEDATEToText( NULL, &format, &documented, text, MAXALPHATIMEDATE, &len );
+    ok( status == NOERROR, "ConvertTIMEDATEToText(TDFMT_FULL4, TSFMT_DATE) returned %#x\n", status );
+    text[status ? 0 : len] = 0;
+    ok( strstr( text, "1996" ) && (strstr( text, "10" ) || strstr( text, "11" )) && !strchr( text, ':' ),
+        "got %s\n", debugstr_a( text ) );
+    /* invalid format fields, and a time of day past midnight */
+    format.Structure = 200;
+    status = pConvertTIMEDATEToText( NULL, &format, &documented, text, MAXALPHATIMEDATE, &len );
+    ok( status == ERR_TFMT || broken( status != NOERROR ), "TSFMT 200 returned %#x\n", status );
+    format.Structure = TSFMT_DATETIME;
+    now.Innards[0] = 8640000;
+    status = pConvertTIMEDATEToText( NULL, &format, &now, text, MAXALPHATIMEDATE, &len );
+    ok( status == ERR_TDO_CONV || broken( status != NOERROR ), "8640000 hundredths returned %#x\n", status );
 }
 
 /* A relative name whose full path is longer than any buffer of the DLL: the
@@ -510,6 +740,8 @@ START_TEST(nnotes)
     test_translate();
     test_long_full_path();
     test_errors();
+    test_recovery();
+    test_timedate();
     test_backup_flow();
 
     RemoveDirectoryA( temp_dir );

@@ -9,6 +9,7 @@
 #      through pkg-config, and with mingw-w64 against the headers and
 #      libnnotes.a installed by `make install-mingw-sysroot` into a scratch
 #      sysroot; both make byte-identical copies (the .exe under winbackup wine);
+#      and tests/nsf/nsfrecs.c (dbrecs' recovery calls, TIMEDATE) on both faces;
 #   3. the CLI: copy/apply/info, damaged and truncated change info refused,
 #      a file renamed over SRC during the copy,
 #      a half-applied copy refused until the same change info is applied again.
@@ -90,6 +91,33 @@ if [ -n "$pcfile" ]; then
                 "$build/winbackup" "$work/nsfcopy.exe" "$(winpath "$work/src.nsf")" "$(winpath "$work/wine.copy")" "$work/src.nsf" "$work/wine.copy"
         fi
     fi
+    # the recovery calls of HCL's dbrecs and its time stamps (tests/nsf/nsfrecs.c), both faces, three zones:
+    # 1996-12-10 19:49:04 GMT (libyal's documented TIMEDATE) as local text, and the zone fields of "now"
+    ${CC:-cc} -Wall -Werror $(pkg-config --cflags winbackup-notes) -o "$work/nsfrecs" "$top/tests/nsf/nsfrecs.c" \
+        $(pkg-config --libs winbackup-notes) -Wl,-rpath,"$libdir"
+    if [ -n "${MINGW_CC:-}" ] && [ -f "$work/root/sysroot/lib/libnnotes.a" ]; then
+        $MINGW_CC -Wall -Werror -I"$work/root/sysroot/include/domino" -o "$work/nsfrecs.exe" "$top/tests/nsf/nsfrecs.c" \
+            -L"$work/root/sysroot/lib" -lnnotes
+    fi
+    head -c 100000 /dev/urandom > "$work/recs.nsf"
+    cp "$work/recs.nsf" "$work/recs.ref"
+    for face in native wine; do
+        if [ $face = native ]; then run_recs() { TZ=$1 "$work/nsfrecs" "$work/recs.nsf"; }
+        elif [ -f "$work/nsfrecs.exe" ] && [ -n "${WINBACKUP_WINE_DLLDIR:-}" ]; then
+            run_recs() { TZ=$1 "$build/winbackup" wine -- "$work/nsfrecs.exe" "$(winpath "$work/recs.nsf")" 2>/dev/null; }
+        else skip "nsfrecs under winbackup wine (mingw-w64 or Wine missing)"; continue; fi
+        for case in "UTC|0:00 west|12/10/1996 07:49:04 PM" "America/New_York|5:00 west dst|12/10/1996 02:49:04 PM" \
+                    "Asia/Kolkata|5:30 east|12/11/1996 01:19:04 AM"; do
+            tz=${case%%|*} rest=${case#*|}
+            out=$(run_recs "$tz" | tr -d '\r'); rc=$?
+            if [ $rc = 0 ] && printf '%s\n' "$out" | grep -qx "zone ${rest%%|*}" && printf '%s\n' "$out" | grep -qx "text ${rest#*|}" && \
+               cmp -s "$work/recs.nsf" "$work/recs.ref"; then
+                pass "$face nsfrecs, TZ=$tz: recovery calls say not logged, the file stays; zone ${rest%%|*}, text ${rest#*|}"
+            else
+                fail "$face nsfrecs, TZ=$tz (rc $rc)"; printf '%s\n' "$out" | grep -v '^ok'
+            fi
+        done
+    done
 else
     fail "make install-nsf install-mingw-sysroot-nnotes into a scratch root"
 fi

@@ -1,5 +1,6 @@
 /*
- * nsfdata.h - NSF data types a backup tool needs: DBHANDLE and UNID.
+ * nsfdata.h - NSF data types a backup tool needs: DBHANDLE, NOTEHANDLE, NOTEID
+ * and UNID.
  */
 #ifndef NSF_DATA_DEFS
 #define NSF_DATA_DEFS
@@ -7,6 +8,9 @@
 #include "global.h"
 
 #define DBHANDLE DHANDLE
+#define NOTEHANDLE DHANDLE
+
+typedef DWORD NOTEID;
 
 typedef TIMEDATE DBID;
 

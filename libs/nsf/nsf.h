@@ -96,6 +96,25 @@ size_t nsf_utf16_to_lmbcs(const uint16_t *in, size_t in_units, char *out, size_t
 /* OSTranslate for the modes that do not involve the native code page. */
 int nsf_translate(uint16_t mode, const char *in, size_t in_len, char *out, size_t out_size, size_t *written);
 
+/* ---------------------------------------------------------------- time */
+
+/* A TIMEDATE (misc.h) from a POSIX time; zone_offset: the zone's standard
+ * offset in seconds east of GMT, zone_has_dst: it observes daylight saving. */
+void nsf_timedate_from_unix(int64_t seconds, uint32_t hundredths, int32_t zone_offset, int zone_has_dst,
+                            uint32_t innards[2]);
+/* The POSIX time (whole seconds) of a TIMEDATE with both a date and a time; 0 if it lacks one. */
+int nsf_timedate_to_unix(const uint32_t innards[2], int64_t *seconds);
+
+struct nsf_tfmt { uint8_t date, time, zone, structure; };     /* TFMT: TDFMT_xxx, TTFMT_xxx, ... */
+/* ConvertTIMEDATEToText: format NULL is the default (full date and time,
+ * no zone); local_offset gives this machine's offset from GMT (seconds
+ * east, daylight saving time included) at a POSIX time; now is the current
+ * POSIX time (for "Today" and the year of the partial formats).  The text
+ * is not NUL-terminated; *length is 0 on error. */
+nsf_status nsf_timedate_format(const uint32_t innards[2], const struct nsf_tfmt *format,
+                               int32_t (*local_offset)(int64_t seconds), int64_t now, char *out, uint16_t size,
+                               uint16_t *length);
+
 /* ---------------------------------------------------------------- platform */
 
 /* What a face provides: files by path, recorders, apply sinks. */
@@ -154,5 +173,18 @@ nsf_status nsf_api_mem_size(uint32_t handle, uint32_t *size);
 void *nsf_api_mem_lock(uint32_t handle);
 int nsf_api_mem_unlock(uint32_t handle);
 uint16_t nsf_api_load_string(uint16_t code, char *buffer, uint16_t size);
+
+/* Media recovery and log archiving (core/recovery.c): argument checks, then
+ * ERR_SERVER_NOT_TRANSLOGGED (NSFIsNewBackupNeeded: ERR_RM_GENERAL_FAILURE):
+ * no file here is transaction-logged. */
+nsf_status nsf_api_translog_style(uint16_t *style);
+nsf_status nsf_api_archive_begin(void);
+nsf_status nsf_api_archive_end(void);
+nsf_status nsf_api_archive_next(const void *log_id, const uint32_t *number, const char *path);
+nsf_status nsf_api_archive_done(const void *log_id, const uint32_t *number);
+nsf_status nsf_api_recover(const char *names, uint32_t flags, int time_given, uint16_t *error_index);
+nsf_status nsf_api_new_backup_needed(const char *name, uint32_t span, uint32_t *needed);
+nsf_status nsf_api_take_offline(const char *path, uint32_t wait, uint32_t options);
+nsf_status nsf_api_bring_online(const char *path, uint32_t options);
 
 #endif

@@ -15,6 +15,9 @@
 #include "osmisc.h"
 #include "osfile.h"
 #include "names.h"
+#include "misc.h"
+#include "miscerr.h"
+#include "ostime.h"
 
 #define SAME_TYPE(a, b) _Static_assert(__builtin_types_compatible_p(a, b), #a " is not " #b)
 
@@ -38,6 +41,29 @@ SAME_TYPE(HANDLE, unsigned int);
 #endif
 SAME_TYPE(__typeof__(&NSFBackupStart), STATUS (LNPUBLIC *)(DBHANDLE, DWORD, DHANDLE *, DWORD *, DWORD *));
 SAME_TYPE(__typeof__(&OSLoadString), WORD (LNPUBLIC *)(HMODULE, STATUS, char *, WORD));
+
+/* media recovery, log archiving and time: numbers from HCL's headers (PKG_NSF3 0x1380,
+ * PKG_NSF4 0x0EA0, PKG_MISC 0x0400) */
+_Static_assert(ERR_SERVER_NOT_TRANSLOGGED == 0x13FF && ERR_RM_GENERAL_FAILURE == 0x13C5 &&
+               ERR_NO_TRANSLOGS_TO_ARCHIVE == 0x13DE && ERR_RM_RECOVER_NONBACKUP == 0x13FA &&
+               ERR_TRANSLOG_ARCHIVE_IN_PROGRESS == 0x0EAE && ERR_TFMT == 0x040B && ERR_TDO_CONV == 0x040D,
+               "error numbers");
+_Static_assert(DBRECOVER_WAIT == 1 && DBRECOVER_ZAP_ID == 2 && DBRECOVER_ALT_RETRIEVE_PATH == 0x40 &&
+               OFFLINE_NODELETE == 1 && TRANSLOG_STYLE_CIRCULAR == 0 && TRANSLOG_STYLE_ARCHIVE == 1 &&
+               TRANSLOG_STYLE_LINEAR == 2 && MediaCallback_CLR == 8, "recovery constants");
+_Static_assert(MAXALPHATIMEDATE == 80 && sizeof(TFMT) == 4 && TSFMT_DATETIME == 2 && TTFMT_FULL_MAX == 3,
+               "time formats");
+_Static_assert(sizeof(NOTEID) == 4 && sizeof(NOTEHANDLE) == 4, "note types");
+_Static_assert(__builtin_offsetof(NOTE_RESTORE_CALLBACK_INFO, NoteId) == 4 &&
+               __builtin_offsetof(NOTE_RESTORE_CALLBACK_INFO, TranTime) == 12 &&
+               __builtin_offsetof(NOTE_RESTORE_CALLBACK_INFO, UserName) == (sizeof(void *) == 8 ? 24 : 20),
+               "NOTE_RESTORE_CALLBACK_INFO layout");
+SAME_TYPE(LOGRESTORECALLBACKFUNCTION, STATUS (LNCALLBACKPTR)(UNID *, DWORD, char *));
+SAME_TYPE(__typeof__(&NSFRecoverDatabases),
+          STATUS (LNPUBLIC *)(const char *, LOGRESTORECALLBACKFUNCTION, DWORD, WORD *, TIMEDATE *));
+SAME_TYPE(__typeof__(&ConvertTIMEDATEToText),
+          STATUS (LNPUBLIC *)(const void *, const TFMT *, const TIMEDATE *, char *, WORD, WORD *));
+SAME_TYPE(__typeof__(&OSCurrentTIMEDATE), void (LNPUBLIC *)(TIMEDATE *));
 
 int main(void)
 {

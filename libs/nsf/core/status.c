@@ -7,6 +7,7 @@
 #include "../nsf.h"
 #include "nsferr.h"
 #include "oserr.h"
+#include "miscerr.h"
 
 static const struct { uint16_t code; const char *text; } status_texts[] =
 {
@@ -46,6 +47,26 @@ static const struct { uint16_t code; const char *text; } status_texts[] =
     { ERR_NOT_DOING_BACKUP, "No backup is underway with this context (or the call is out of order)" },
     { ERR_INVALID_CHANGE_INFO_CONTEXT, "Invalid change information context" },
     { ERR_CORRUPT_CHANGE_INFO, "The change information is damaged, truncated or does not match the copy" },
+    { ERR_SERVER_NOT_TRANSLOGGED, "Transactional logging is not enabled: the files backed up here are never "
+                                  "transaction-logged, so there is no log to recover from or archive" },
+    { ERR_RM_GENERAL_FAILURE, "Recovery Manager: the server does not keep a transaction log (transactional "
+                              "logging is not enabled)" },
+    { ERR_RM_FIXUP_DB, "Recovery Manager: the database is damaged and needs Fixup or media recovery" },
+    { ERR_ONLY_V5_DATABASES, "Function not supported for this database (not in R5 format or not logged)" },
+    { ERR_NO_SUCH_TRANSLOG, "The transaction log file is not in the list of files to be archived" },
+    { ERR_NO_TRANSLOGS_TO_ARCHIVE, "No transaction log files are waiting to be archived" },
+    { ERR_RM_MQ_LOG_ERROR, "Recovery Manager: error from the logging subsystem" },
+    { ERR_RM_SCAN_IN_PROGRESS, "Recovery Manager: a log scan is in progress, try again later" },
+    { ERR_RM_LOG_SPACE_CRITICAL, "Recovery Manager: log space is becoming critical" },
+    { ERR_RM_LATE_BACKUP, "Recovery Manager: the backup is later than the recovery point in time" },
+    { ERR_RM_RECOVER_NONBACKUP, "Recovery Manager: recovery is only supported for backup files" },
+    { ERR_TRANSLOG_NOT_ARCHIVED, "Transaction log not archived (the logging style is not archive)" },
+    { ERR_TRANSLOG_ARCHIVE_IN_PROGRESS, "Another process is archiving the transaction logs" },
+    { ERR_BUFFER_OVERFLOW, "Output buffer overflow: the text does not fit in the buffer given" },
+    { ERR_IFMT, "Invalid international format specifier" },
+    { ERR_TFMT, "Invalid time/date format specifier" },
+    { ERR_TDI_CONV, "Unable to interpret time or date" },
+    { ERR_TDO_CONV, "Invalid time or date encountered" },
 };
 
 const char *nsf_status_text(nsf_status status)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "../nsf.h"
 #include "../posix/posix_nsf.h"
@@ -23,6 +24,8 @@
 #include "osmem.h"
 #include "osmisc.h"
 #include "names.h"
+#include "misc.h"
+#include "ostime.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -232,6 +235,96 @@ EXPORT BOOL LNPUBLIC OSUnlockObject(DHANDLE Handle) { return nsf_api_mem_unlock(
 EXPORT WORD LNPUBLIC OSLoadString(HMODULE hModule, STATUS StringCode, char *retBuffer, WORD BufferLength)
 {
     return nsf_api_load_string(StringCode, retBuffer, BufferLength);
+}
+
+EXPORT STATUS LNPUBLIC NSFTakeDatabaseOffline(const char *dbPath, DWORD WaitTime, DWORD options)
+{
+    return nsf_api_take_offline(dbPath, WaitTime, options);
+}
+EXPORT STATUS LNPUBLIC NSFBringDatabaseOnline(const char *dbPath, DWORD options)
+{
+    return nsf_api_bring_online(dbPath, options);
+}
+EXPORT STATUS LNPUBLIC NSFRecoverDatabases(const char *dbNames, LOGRESTORECALLBACKFUNCTION restoreCB, DWORD Flags,
+                                           WORD *errDbIndex, TIMEDATE *recoveryTime)
+{
+    return nsf_api_recover(dbNames, Flags, recoveryTime != NULL, errDbIndex);
+}
+EXPORT STATUS LNPUBLIC NSFRecoverDatabasesWithCallback(const char *dbNames, LOGRESTORECALLBACKFUNCTION restoreCB,
+                                                       DWORD Flags, WORD *errDbIndex, TIMEDATE *recoveryTime,
+                                                       NOTERESTORECALLBACKFUNCTION noteCB, void *userParm)
+{
+    return nsf_api_recover(dbNames, Flags, recoveryTime != NULL, errDbIndex);
+}
+EXPORT STATUS LNPUBLIC NSFIsNewBackupNeeded(const char *dbName, DWORD comfortSpan, DWORD *backupNeeded)
+{
+    return nsf_api_new_backup_needed(dbName, comfortSpan, backupNeeded);
+}
+EXPORT STATUS LNPUBLIC NSFGetTransLogStyle(WORD *LogType) { return nsf_api_translog_style(LogType); }
+EXPORT STATUS LNPUBLIC NSFBeginArchivingLogs(void) { return nsf_api_archive_begin(); }
+EXPORT STATUS LNPUBLIC NSFEndArchivingLogs(void) { return nsf_api_archive_end(); }
+EXPORT STATUS LNPUBLIC NSFGetFirstLogToArchive(UNID *LogID, DWORD *LogNumber, char *LogPath)
+{
+    return nsf_api_archive_next(LogID, LogNumber, LogPath);
+}
+EXPORT STATUS LNPUBLIC NSFGetNextLogToArchive(UNID *LogID, DWORD *LogNumber, char *LogPath)
+{
+    return nsf_api_archive_next(LogID, LogNumber, LogPath);
+}
+EXPORT STATUS LNPUBLIC NSFDoneArchivingLog(UNID *LogID, DWORD *LogSequenceNumber)
+{
+    return nsf_api_archive_done(LogID, LogSequenceNumber);
+}
+
+/* The local zone this year: its standard offset (seconds east) and whether
+ * it has a summer time - the offsets of January and July differ.  (glibc's
+ * `daylight` also counts summer times the zone's rules held long ago:
+ * Asia/Kolkata's of 1942.) */
+static void local_zone(time_t now, int32_t *standard, int *has_dst)
+{
+    struct tm tm, jan, jul;
+    time_t t;
+
+    localtime_r(&now, &tm);
+    jan = (struct tm){ .tm_year = tm.tm_year, .tm_mon = 0, .tm_mday = 1, .tm_hour = 12, .tm_isdst = -1 };
+    jul = (struct tm){ .tm_year = tm.tm_year, .tm_mon = 6, .tm_mday = 1, .tm_hour = 12, .tm_isdst = -1 };
+    t = mktime(&jan);
+    localtime_r(&t, &jan);
+    t = mktime(&jul);
+    localtime_r(&t, &jul);
+    *has_dst = jan.tm_gmtoff != jul.tm_gmtoff;
+    *standard = (int32_t)(jan.tm_gmtoff < jul.tm_gmtoff ? jan.tm_gmtoff : jul.tm_gmtoff);
+}
+
+EXPORT void LNPUBLIC OSCurrentTIMEDATE(TIMEDATE *retTimeDate)
+{
+    struct timespec now;
+    int32_t standard;
+    int has_dst;
+
+    if (!retTimeDate) return;
+    clock_gettime(CLOCK_REALTIME, &now);
+    local_zone(now.tv_sec, &standard, &has_dst);
+    nsf_timedate_from_unix(now.tv_sec, (uint32_t)(now.tv_nsec / 10000000), standard, has_dst, retTimeDate->Innards);
+}
+
+static int32_t local_offset(int64_t seconds)
+{
+    time_t t = (time_t)seconds;
+    struct tm tm;
+
+    return localtime_r(&t, &tm) ? (int32_t)tm.tm_gmtoff : 0;
+}
+
+EXPORT STATUS LNPUBLIC ConvertTIMEDATEToText(const void *IntlFormat, const TFMT *TextFormat, const TIMEDATE *InputTime,
+                                             char *retTextBuffer, WORD TextBufferLength, WORD *retTextLength)
+{
+    struct nsf_tfmt format;
+
+    if (TextFormat)
+        format = (struct nsf_tfmt){ TextFormat->Date, TextFormat->Time, TextFormat->Zone, TextFormat->Structure };
+    return nsf_timedate_format(InputTime ? InputTime->Innards : NULL, TextFormat ? &format : NULL, local_offset,
+                               (int64_t)time(NULL), retTextBuffer, TextBufferLength, retTextLength);
 }
 
 /* Native here is UTF-8. */
