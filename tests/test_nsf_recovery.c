@@ -62,6 +62,20 @@ static void test_recover_arguments(void **state)
     assert_int_equal(nsf_api_recover("a.nsf\0srv!!b.nsf\0c.nsf\0", 0, 0, &index), ERR_NOT_LOCAL);
     assert_int_equal(index, 2);                         /* 1-based */
     assert_int_equal(nsf_api_recover("\0", 0, 0, &index), ERR_NOEXIST);
+    {
+        /* a bad name past the 65535th: a WORD cannot hold its position, so 0, never a good name's */
+        size_t count = 70000, i;
+        char *list = malloc(count * 2 + 16), *p = list;
+        for (i = 0; i < 65536; i++) { *p++ = 'a'; *p++ = 0; }
+        memcpy(p, "s!!b\0\0", 6);
+        index = 9;
+        assert_int_equal(nsf_api_recover(list, 0, 0, &index), ERR_NOT_LOCAL);
+        assert_int_equal(index, 0);
+        p[0] = 'c';
+        p[1] = p[2] = 0;
+        assert_int_equal(nsf_api_recover(list, 0, 0, &index), ERR_SERVER_NOT_TRANSLOGGED);
+        free(list);
+    }
     assert_int_equal(nsf_api_recover(NULL, 0, 0, &index), ERR_UNKNOWN);
     /* reserved bits; REFRESH_BACKUP excludes ZAP_ID, POINT_IN_TIME and ZAP_REPLICAID */
     assert_int_equal(nsf_api_recover("a\0", 0x80, 0, &index), ERR_VALUE_FLAGS);
@@ -253,6 +267,34 @@ static void test_text_errors(void **state)
     assert_int_equal(nsf_timedate_format(NULL, NULL, gmt, 0, text, sizeof(text), &len), ERR_UNKNOWN);
     assert_int_equal(nsf_timedate_format(in, NULL, gmt, 0, NULL, sizeof(text), &len), ERR_UNKNOWN);
     assert_int_equal(nsf_timedate_format(in, NULL, gmt, 0, text, sizeof(text), NULL), ERR_UNKNOWN);
+    len = 77;
+    assert_int_equal(nsf_timedate_format(NULL, NULL, gmt, 0, text, sizeof(text), &len), ERR_UNKNOWN);
+    assert_int_equal(len, 0);                       /* nothing claimed, whatever the error */
+    len = 77;
+    assert_int_equal(nsf_timedate_format(in, NULL, gmt, 0, NULL, sizeof(text), &len), ERR_UNKNOWN);
+    assert_int_equal(len, 0);
+}
+
+static int32_t absurd_west(int64_t t) { return INT32_MIN; }
+static int32_t absurd_east(int64_t t) { return INT32_MAX; }
+
+/* Offsets and clocks no real zone has (a POSIX TZ allows 24:59): clamped, never undefined (UBSan). */
+static void test_extremes(void **state)
+{
+    struct nsf_tfmt fmt = { TDFMT_FULL, TTFMT_FULL, TZFMT_ALWAYS, TSFMT_CDATETIME };
+    char text[MAXALPHATIMEDATE + 1];
+    uint32_t in[2];
+    uint16_t len;
+
+    nsf_timedate_from_unix(850247344, 0, -(24 * 3600 + 59 * 60), 0, in);
+    assert_int_equal(in[1] >> 24 & 0x3f, 15 | 3 << 4);     /* 15:45, the most the fields hold */
+    nsf_timedate_from_unix(INT64_MAX, 0, INT32_MIN, 1, in);
+    nsf_timedate_from_unix(INT64_MIN, 0, INT32_MAX, 1, in);
+    nsf_timedate_from_unix(850247344, 0, 0, 0, in);
+    assert_int_equal(nsf_timedate_format(in, &fmt, absurd_west, INT64_MAX, text, sizeof(text), &len), NOERROR);
+    assert_int_equal(nsf_timedate_format(in, &fmt, absurd_east, INT64_MIN, text, sizeof(text), &len), NOERROR);
+    text[len] = 0;
+    assert_string_equal(text, "12/10/1996 07:49:04 PM +00:00");   /* an offset of a day or more: none */
 }
 
 int main(void)
@@ -267,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_innards_documented),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_text_errors),
+        cmocka_unit_test(test_extremes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

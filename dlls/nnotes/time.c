@@ -27,20 +27,32 @@ static int64_t unix_from_filetime( const FILETIME *ft )
     return (int64_t)(t.QuadPart / 10000000) - SECONDS_1601_TO_1970;
 }
 
-/* Seconds east of GMT of the local zone at a POSIX time, daylight saving time included. */
+/* The zone's standard offset, seconds east of GMT. */
+static int32_t standard_offset( TIME_ZONE_INFORMATION *zone )
+{
+    if (GetTimeZoneInformation( zone ) == TIME_ZONE_ID_INVALID) memset( zone, 0, sizeof(*zone) );
+    /* UTC = local standard time + Bias + StandardBias (minutes) */
+    return (int32_t)-(zone->Bias + zone->StandardBias) * 60;
+}
+
+/* Seconds east of GMT of the local zone at a POSIX time, daylight saving time
+ * included.  FILETIME starts in 1601: before that (or when the local time
+ * would be before it), the zone's standard offset, as the Unix side's
+ * calendar would give. */
 static int32_t local_offset( int64_t seconds )
 {
+    TIME_ZONE_INFORMATION zone;
     ULARGE_INTEGER t;
     FILETIME utc_ft, local_ft;
     SYSTEMTIME utc, local;
 
-    if (seconds < -SECONDS_1601_TO_1970) return 0;
+    if (seconds < -SECONDS_1601_TO_1970 + 86400) return standard_offset( &zone );
     t.QuadPart = (ULONGLONG)(seconds + SECONDS_1601_TO_1970) * 10000000;
     utc_ft.dwLowDateTime = t.u.LowPart;
     utc_ft.dwHighDateTime = t.u.HighPart;
     if (!FileTimeToSystemTime( &utc_ft, &utc ) || !SystemTimeToTzSpecificLocalTime( NULL, &utc, &local ) ||
         !SystemTimeToFileTime( &local, &local_ft ))
-        return 0;
+        return standard_offset( &zone );
     return (int32_t)(unix_from_filetime( &local_ft ) - seconds);
 }
 
@@ -52,6 +64,7 @@ void LNPUBLIC OSCurrentTIMEDATE( TIMEDATE *retTimeDate )
     TIME_ZONE_INFORMATION zone;
     ULARGE_INTEGER t;
     FILETIME now;
+    int32_t standard;
     int has_dst;
 
     TRACE( "%p\n", retTimeDate );
@@ -59,11 +72,9 @@ void LNPUBLIC OSCurrentTIMEDATE( TIMEDATE *retTimeDate )
     GetSystemTimeAsFileTime( &now );
     t.u.LowPart = now.dwLowDateTime;
     t.u.HighPart = now.dwHighDateTime;
-    /* UTC = local standard time + Bias + StandardBias (minutes); a zone with summer time has a transition date */
-    if (GetTimeZoneInformation( &zone ) == TIME_ZONE_ID_INVALID) memset( &zone, 0, sizeof(zone) );
-    has_dst = zone.DaylightDate.wMonth != 0;
-    nsf_timedate_from_unix( unix_from_filetime( &now ), (uint32_t)(t.QuadPart / 100000 % 100),
-                            (int32_t)-(zone.Bias + zone.StandardBias) * 60, has_dst,
+    standard = standard_offset( &zone );
+    has_dst = zone.DaylightDate.wMonth != 0;        /* a zone with a summer time has its transition date */
+    nsf_timedate_from_unix( unix_from_filetime( &now ), (uint32_t)(t.QuadPart / 100000 % 100), standard, has_dst,
                             (uint32_t *)retTimeDate->Innards );
 }
 

@@ -77,10 +77,11 @@ nsf_status nsf_api_recover(const char *names, uint32_t flags, int time_given, ui
     if (!*names) return ERR_NOEXIST;
     for (; *names; names += strlen(names) + 1)
     {
-        if (index < 0xffff) index++;
+        index++;
         if ((status = local_name(names)))
         {
-            if (error_index) *error_index = (uint16_t)index;
+            /* 1-based; a position a WORD cannot hold is "not tied to one database" (0), never another name's */
+            if (error_index) *error_index = index <= 0xffff ? (uint16_t)index : 0;
             return status;
         }
     }

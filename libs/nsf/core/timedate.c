@@ -20,6 +20,8 @@
 
 #define JDN_1970        2440588         /* Julian day number of 1970-01-01 */
 #define TICKS_PER_DAY   8640000u        /* hundredths of a second */
+#define MAX_ZONE_MINUTES (15 * 60 + 45) /* the most 4 bits of hours and 2 of quarter hours hold */
+#define MAX_NOW         ((int64_t)1 << 40)  /* seconds: far beyond year 9999, far from overflow */
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
@@ -41,10 +43,15 @@ static void civil_from_days(int64_t days, int64_t *year, int *month, int *day)
 void nsf_timedate_from_unix(int64_t seconds, uint32_t hundredths, int32_t zone_offset, int zone_has_dst,
                             uint32_t innards[2])
 {
-    int64_t days = floor_div(seconds, 86400);
+    int64_t days;
     uint32_t east = zone_offset > 0;
     uint32_t minutes = (uint32_t)((east ? zone_offset : -(int64_t)zone_offset) / 60);
     uint32_t zone;
+
+    if (minutes > MAX_ZONE_MINUTES) minutes = MAX_ZONE_MINUTES;     /* POSIX TZ allows 24:59 */
+    if (seconds > MAX_NOW) seconds = MAX_NOW;
+    if (seconds < -MAX_NOW) seconds = -MAX_NOW;
+    days = floor_div(seconds, 86400);
 
     innards[0] = (uint32_t)(seconds - days * 86400) * 100 + (hundredths < 100 ? hundredths : 99);
     zone = (minutes / 60 & 0xf) << 24 | (minutes % 60 / 15) << 28;
@@ -84,8 +91,10 @@ nsf_status nsf_timedate_format(const uint32_t innards[2], const struct nsf_tfmt 
     int32_t offset = 0;
     size_t len = 0;
 
+    if (length) *length = 0;
     if (!innards || !out || !length) return ERR_UNKNOWN;
-    *length = 0;
+    if (now > MAX_NOW) now = MAX_NOW;
+    if (now < -MAX_NOW) now = -MAX_NOW;
     if (fmt.date > TDFMT_DPARTIAL4 || fmt.time > TTFMT_FULL_MAX || fmt.zone > TZFMT_ALWAYS ||
         fmt.structure > TSFMT_CDATE)
         return ERR_TFMT;
@@ -102,6 +111,7 @@ nsf_status nsf_timedate_format(const uint32_t innards[2], const struct nsf_tfmt 
             offset = local_offset(seconds);
         }
         else offset = local_offset(now);
+        if (offset >= 86400 || offset <= -86400) offset = 0;     /* no zone is a day away from GMT */
         tick += (int64_t)offset * 100;
     }
     local_day = has_date ? (int64_t)(innards[1] & 0xffffff) - JDN_1970 : 0;
@@ -161,7 +171,7 @@ nsf_status nsf_timedate_format(const uint32_t innards[2], const struct nsf_tfmt 
         if (ok) ok = put(out, size, &len, h < 12 ? " AM" : " PM", 0, 0, 0);
         if (ok && fmt.zone == TZFMT_ALWAYS)
         {
-            int32_t east = offset < 0 ? -offset : offset;
+            int32_t east = offset < 0 ? -offset : offset;      /* |offset| < 86400 (above) */
             ok = put(out, size, &len, offset < 0 ? " -%02d:%02d" : " +%02d:%02d", east / 3600, east / 60 % 60, 0);
         }
     }
