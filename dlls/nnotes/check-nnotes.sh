@@ -91,6 +91,33 @@ if [ -n "$pcfile" ]; then
                 "$build/winbackup" "$work/nsfcopy.exe" "$(winpath "$work/src.nsf")" "$(winpath "$work/wine.copy")" "$work/src.nsf" "$work/wine.copy"
         fi
     fi
+    # A directory symlink in the name re-pointed after Start: the program then opens (by name, as HCL's
+    # dbbackup does) another file, which the change info of this one cannot correct; Stop must refuse.
+    mkdir -p "$work/ver1" "$work/ver2"
+    head -c 2000000 /dev/urandom > "$work/ver1/db.nsf"
+    head -c 2000000 /dev/urandom > "$work/ver2/db.nsf"
+    repoint() {   # FACE PROGRAM...: run it on current/db.nsf; re-point current -> ver2 once it has started
+        label=$1; shift
+        rm -f "$work/pause" "$work/pause.started" "$work/repoint.copy"
+        ln -sfn ver1 "$work/current"
+        "$@" > "$work/repoint.log" 2>&1 & rpid=$!
+        i=0; while [ ! -e "$work/pause.started" ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i + 1)); done
+        ln -sfn ver2 "$work/current.new" && mv -T "$work/current.new" "$work/current"
+        touch "$work/pause"
+        wait $rpid; rc=$?
+        if [ $rc != 0 ] && grep -q "NSFBackupStop" "$work/repoint.log" && grep -q "0x13a9" "$work/repoint.log"; then
+            pass "$label nsfcopy: a directory symlink in the name re-pointed after Start: Stop refuses (ERR_NSF_CANT_BACKUP)"
+        else
+            fail "$label nsfcopy with the name re-pointed (rc $rc; copy = the other file: $(cmp -s "$work/repoint.copy" "$work/ver2/db.nsf" && echo yes || echo no))"
+            cat "$work/repoint.log"
+        fi
+    }
+    NSFCOPY_PAUSE=$work/pause repoint native "$work/nsfcopy" "$work/current/db.nsf" "$work/repoint.copy"
+    if [ -f "$work/nsfcopy.exe" ] && [ -n "${WINBACKUP_WINE_DLLDIR:-}" ]; then
+        NSFCOPY_PAUSE=$(winpath "$work/pause") repoint "winbackup wine" "$build/winbackup" wine -- "$work/nsfcopy.exe" \
+            "$(winpath "$work/current/db.nsf")" "$(winpath "$work/repoint.copy")"
+    fi
+
     # the recovery calls of HCL's dbrecs and its time stamps (tests/nsf/nsfrecs.c), both faces, three zones:
     # 1996-12-10 19:49:04 GMT (libyal's documented TIMEDATE) as local text, and the zone fields of "now"
     ${CC:-cc} -Wall -Werror $(pkg-config --cflags winbackup-notes) -o "$work/nsfrecs" "$top/tests/nsf/nsfrecs.c" \

@@ -142,18 +142,31 @@ static nsf_status wine_db_open( const char *path, void **opaque )
     return 0;
 }
 
+/* The Unix name of a DOS path (Wine's kernel32 export), from the process heap; NULL if unknown. */
+static char *unix_name( const WCHAR *path )
+{
+    static char * (CDECL *get_unix_name)( const WCHAR * );
+
+    if (!get_unix_name)
+        get_unix_name = (void *)GetProcAddress( GetModuleHandleA( "kernel32.dll" ), "wine_get_unix_file_name" );
+    return get_unix_name ? get_unix_name( path ) : NULL;
+}
+
 static nsf_status wine_backup_start( void *opaque, void **recorder, uint64_t *size )
 {
     struct nnotes_file_params params = { 0 };
+    struct pe_file *file = opaque;
+    char *name = unix_name( file->path );
+    nsf_status status;
 
-    params.handle = (UINT_PTR)((struct pe_file *)opaque)->handle;
-    if (UNIX_CALL( backup_start, &params )) return ERR_UNKNOWN;
-    if (!params.status)
-    {
-        *recorder = (void *)(UINT_PTR)params.state;
-        *size = params.size;
-    }
-    return params.status;
+    params.handle = (UINT_PTR)file->handle;
+    params.name = (UINT_PTR)name;
+    status = UNIX_CALL( backup_start, &params ) ? ERR_UNKNOWN : params.status;
+    HeapFree( GetProcessHeap(), 0, name );
+    if (status) return status;
+    *recorder = (void *)(UINT_PTR)params.state;
+    *size = params.size;
+    return 0;
 }
 
 static nsf_status state_call( unsigned int code, void *state, uint64_t value, void *buffer, uint32_t size,

@@ -54,6 +54,20 @@ static NTSTATUS backup_start( void *args )
     /* the recorder reopens the file read-only for itself */
     params->status = nsf_recorder_start( fd, &rec, &params->size );
     close( fd );
+    if (!params->status && params->name)
+    {
+        /* clients read the file by the name they opened: the recorder checks it names this file at Start and
+         * Stop, symlinks and all (its own /proc name at Start would not see a re-pointed directory link) */
+        const char *name = (const char *)(uintptr_t)params->name;
+        char *full = realpath( name, NULL );
+
+        if ((params->status = nsf_recorder_names( rec, name, full )))
+        {
+            nsf_recorder_end( rec );
+            rec = NULL;
+        }
+        free( full );
+    }
     params->state = (uintptr_t)rec;
     return 0;
 }

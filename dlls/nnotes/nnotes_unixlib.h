@@ -32,6 +32,7 @@ enum nnotes_unix_funcs
 struct nnotes_file_params
 {
     uint64_t handle;        /* HANDLE of the file */
+    uint64_t name;          /* backup_start: PE pointer to the Unix name the program opened it by, or 0 */
     uint64_t state;         /* out: recorder or sink */
     uint64_t size;          /* out: size at Start */
     uint32_t status;

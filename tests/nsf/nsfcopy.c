@@ -8,6 +8,10 @@
  * and with mingw-w64 (nnotes.dll, -lnnotes); only the file copy differs.
  *
  *   nsfcopy SOURCE COPY
+ *
+ * With NSFCOPY_PAUSE=FILE in the environment it creates FILE.started once
+ * NSFBackupStart has returned and waits (up to a minute) for FILE to exist
+ * before it opens SOURCE by name: a test changes the name meanwhile.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,14 @@
 #include "osmem.h"
 #include "osmisc.h"
 
+#ifdef _WIN32
+#include <windows.h>
+static void wait_10ms(void) { Sleep(10); }
+#else
+#include <time.h>
+static void wait_10ms(void) { nanosleep(&(struct timespec){ 0, 10000000 }, NULL); }
+#endif
+
 #define BUFFER_SIZE 65536
 
 static int fail(const char *what, STATUS status)
@@ -26,6 +38,20 @@ static int fail(const char *what, STATUS status)
     OSLoadString(NULLHANDLE, ERR(status), text, sizeof(text) - 1);
     fprintf(stderr, "nsfcopy: %s: %s (%#x)\n", what, text, ERR(status));
     return 1;
+}
+
+static void pause_after_start(void)
+{
+    const char *pause = getenv("NSFCOPY_PAUSE");
+    char started[1024];
+    FILE *f;
+    int i;
+
+    if (!pause || strlen(pause) + 9 > sizeof(started)) return;
+    sprintf(started, "%s.started", pause);
+    if ((f = fopen(started, "w"))) fclose(f);
+    for (i = 0; i < 6000 && !(f = fopen(pause, "r")); i++) wait_10ms();
+    if (f) fclose(f);
 }
 
 int main(int argc, char *argv[])
@@ -44,6 +70,7 @@ int main(int argc, char *argv[])
     if ((err = NSFDbOpen(argv[1], &hDB))) return fail("NSFDbOpen", err);
     if ((err = NSFBackupStart(hDB, 0, &context, &size_low, &size_high))) return fail("NSFBackupStart", err);
     if (size_high) { fprintf(stderr, "nsfcopy: files over 4 GiB are left to winbackup nsf copy\n"); return 1; }
+    pause_after_start();
     if ((err = OSMemAlloc(MEM_SHARE, BUFFER_SIZE, &hBuffer))) return fail("OSMemAlloc", err);
     buffer = OSLock(char, hBuffer);
     if (!(in = fopen(argv[1], "rb")) || !(out = fopen(argv[2], "wb"))) { perror("nsfcopy"); return 1; }
