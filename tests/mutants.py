@@ -47,7 +47,8 @@ GROUPS = {
     "fhcfg": "sh dlls/fhcfg/check-fhcfg.sh",
     "nsf": "for t in build/tests/test_nsf_*; do \"$t\" >/dev/null 2>&1 || { echo \"caught by ${t##*/}\"; exit 1; }; done",
     # winbackup nsf and nnotes.dll (toolkit program natively and under Wine)
-    "nnotes": "sh dlls/nnotes/check-nnotes.sh",
+    # (MINGW_CC as make check gives it: the mingw-w64 toolkit programs under Wine)
+    "nnotes": "MINGW_CC=\"$(sed -n 's/^MINGW_CC *= *//p' Makefile)\" sh dlls/nnotes/check-nnotes.sh",
     # the small run of make check: live writers, planted side marks, ramfs
     "nsf-stress": "sh tests/nsf-stress.sh",
 }
