@@ -91,32 +91,55 @@ if [ -n "$pcfile" ]; then
                 "$build/winbackup" "$work/nsfcopy.exe" "$(winpath "$work/src.nsf")" "$(winpath "$work/wine.copy")" "$work/src.nsf" "$work/wine.copy"
         fi
     fi
-    # A directory symlink in the name re-pointed after Start: the program then opens (by name, as HCL's
-    # dbbackup does) another file, which the change info of this one cannot correct; Stop must refuse.
+    # The name the program reads by comes to name another file between Start and its open (it opens the
+    # file by name after Start, as HCL's dbbackup does): the change info of this file cannot correct a copy
+    # of that one, so Stop must refuse.  Under Wine the DOS name is resolved again at Stop, as the
+    # program's open resolves it: exact spelling first, then a case-insensitive or 8.3 match; drive letters
+    # are links in dosdevices.
     mkdir -p "$work/ver1" "$work/ver2"
     head -c 2000000 /dev/urandom > "$work/ver1/db.nsf"
     head -c 2000000 /dev/urandom > "$work/ver2/db.nsf"
-    repoint() {   # FACE PROGRAM...: run it on current/db.nsf; re-point current -> ver2 once it has started
-        label=$1; shift
-        rm -f "$work/pause" "$work/pause.started" "$work/repoint.copy"
+    swapped() {   # LABEL SWAP PROGRAM...: run it; SWAP (a shell command) once NSFBackupStart has returned
+        label=$1 swap=$2; shift 2
+        rm -f "$work/pause" "$work/pause.started" "$work/swap.copy" "$work/ver1/DB.NSF"
         ln -sfn ver1 "$work/current"
-        "$@" > "$work/repoint.log" 2>&1 & rpid=$!
+        "$@" > "$work/swap.log" 2>&1 & rpid=$!
         i=0; while [ ! -e "$work/pause.started" ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i + 1)); done
-        ln -sfn ver2 "$work/current.new" && mv -T "$work/current.new" "$work/current"
+        sh -c "$swap"
         touch "$work/pause"
         wait $rpid; rc=$?
-        if [ $rc != 0 ] && grep -q "NSFBackupStop" "$work/repoint.log" && grep -q "0x13a9" "$work/repoint.log"; then
-            pass "$label nsfcopy: a directory symlink in the name re-pointed after Start: Stop refuses (ERR_NSF_CANT_BACKUP)"
+        if [ $rc != 0 ] && grep -q "NSFBackupStop" "$work/swap.log" && grep -q "0x13a9" "$work/swap.log"; then
+            pass "$label: Stop refuses (ERR_NSF_CANT_BACKUP)"
         else
-            fail "$label nsfcopy with the name re-pointed (rc $rc; copy = the other file: $(cmp -s "$work/repoint.copy" "$work/ver2/db.nsf" && echo yes || echo no))"
-            cat "$work/repoint.log"
+            fail "$label (rc $rc; the copy is the other file: $(cmp -s "$work/swap.copy" "$work/ver2/db.nsf" && echo yes || echo no))"
+            cat "$work/swap.log"
         fi
     }
-    NSFCOPY_PAUSE=$work/pause repoint native "$work/nsfcopy" "$work/current/db.nsf" "$work/repoint.copy"
+    repoint_dir="ln -sfn ver2 '$work/current.new' && mv -T '$work/current.new' '$work/current'"
+    export NSFCOPY_PAUSE=$work/pause
+    swapped "native nsfcopy, a directory symlink in the name re-pointed after Start" "$repoint_dir" \
+        "$work/nsfcopy" "$work/current/db.nsf" "$work/swap.copy"
     if [ -f "$work/nsfcopy.exe" ] && [ -n "${WINBACKUP_WINE_DLLDIR:-}" ]; then
-        NSFCOPY_PAUSE=$(winpath "$work/pause") repoint "winbackup wine" "$build/winbackup" wine -- "$work/nsfcopy.exe" \
-            "$(winpath "$work/current/db.nsf")" "$(winpath "$work/repoint.copy")"
+        prefix=$WINBACKUP_WINEPREFIX
+        export NSFCOPY_PAUSE=$(winpath "$work/pause")
+        swapped "nsfcopy.exe under Wine, a directory symlink in the name re-pointed after Start" \
+            "$repoint_dir" "$build/winbackup" wine -- "$work/nsfcopy.exe" \
+            "$(winpath "$work/current/db.nsf")" "$(winpath "$work/swap.copy")"
+        # NSFDbOpen("DB.NSF") opens db.nsf (no exact match); then a file named exactly DB.NSF appears
+        swapped "nsfcopy.exe under Wine, opened as DB.NSF (the file is db.nsf), a DB.NSF made after Start" \
+            "cp $work/ver2/db.nsf $work/ver1/DB.NSF" "$build/winbackup" wine -- "$work/nsfcopy.exe" \
+            "$(winpath "$work/ver1/DB.NSF")" "$(winpath "$work/swap.copy")"
+        # a drive letter mapped to / (as Z: is) re-pointed to a tree holding another file at the same path
+        mkdir -p "$work/fakeroot$work/ver1"
+        cp "$work/ver2/db.nsf" "$work/fakeroot$work/ver1/db.nsf"
+        ln -sfn / "$prefix/dosdevices/q:"
+        swapped "nsfcopy.exe under Wine, its drive letter (mapped to /) re-pointed after Start" \
+            "ln -sfn $work/fakeroot $prefix/dosdevices/q.new && mv -T $prefix/dosdevices/q.new $prefix/dosdevices/q:" \
+            "$build/winbackup" wine -- "$work/nsfcopy.exe" "Q:$(winpath "$work/ver1/db.nsf" | cut -c3-)" \
+            "$(winpath "$work/swap.copy")"
+        rm -f "$prefix/dosdevices/q:"
     fi
+    unset NSFCOPY_PAUSE
 
     # the recovery calls of HCL's dbrecs and its time stamps (tests/nsf/nsfrecs.c), both faces, three zones:
     # 1996-12-10 19:49:04 GMT (libyal's documented TIMEDATE) as local text, and the zone fields of "now"

@@ -152,19 +152,45 @@ static char *unix_name( const WCHAR *path )
     return get_unix_name ? get_unix_name( path ) : NULL;
 }
 
+/* A backup under Wine: the Unix side's recorder, and the DOS name the program
+ * reads the file by.  That name is resolved to a Unix name again at Start and
+ * at Stop - as the program's own open resolves it then (Wine prefers the exact
+ * spelling, then a case-insensitive or 8.3 match; drive letters are links in
+ * dosdevices) - and the recorder checks that it still names the file backed
+ * up: a file that appeared under the exact spelling, a re-pointed drive or
+ * directory link, a file renamed over it would have the program copy another
+ * file, which this file's change info cannot correct. */
+struct wine_backup
+{
+    UINT64 state;
+    BOOL named;                     /* the name resolved at Start (wine_get_unix_file_name is there) */
+    WCHAR path[MAX_PATH * 2];
+};
+
 static nsf_status wine_backup_start( void *opaque, void **recorder, uint64_t *size )
 {
     struct nnotes_file_params params = { 0 };
     struct pe_file *file = opaque;
-    char *name = unix_name( file->path );
+    struct wine_backup *backup;
+    char *name;
     nsf_status status;
 
+    if (!(backup = calloc( 1, sizeof(*backup) ))) return ERR_MEMORY;
+    wcscpy( backup->path, file->path );
+    name = unix_name( file->path );
     params.handle = (UINT_PTR)file->handle;
     params.name = (UINT_PTR)name;
     status = UNIX_CALL( backup_start, &params ) ? ERR_UNKNOWN : params.status;
+    if (status)
+    {
+        HeapFree( GetProcessHeap(), 0, name );
+        free( backup );
+        return status;
+    }
+    backup->state = params.state;
+    backup->named = name != NULL;
     HeapFree( GetProcessHeap(), 0, name );
-    if (status) return status;
-    *recorder = (void *)(UINT_PTR)params.state;
+    *recorder = backup;
     *size = params.size;
     return 0;
 }
@@ -180,20 +206,37 @@ static nsf_status state_call( unsigned int code, void *state, uint64_t value, vo
     return params.status;
 }
 
+#define BACKUP_STATE(rec) ((void *)(UINT_PTR)((struct wine_backup *)(rec))->state)
+
 static nsf_status wine_backup_mark( void *rec, uint64_t mark )
 {
-    return state_call( unix_backup_mark, rec, mark, NULL, 0, NULL, NULL );
+    return state_call( unix_backup_mark, BACKUP_STATE(rec), mark, NULL, 0, NULL, NULL );
 }
-static nsf_status wine_backup_stop( void *rec ) { return state_call( unix_backup_stop, rec, 0, NULL, 0, NULL, NULL ); }
+static nsf_status wine_backup_stop( void *rec )
+{
+    struct wine_backup *backup = rec;
+    char *name = unix_name( backup->path );
+    nsf_status status;
+
+    /* no Unix name now (a drive letter removed): the program's open would not find this file either */
+    if (!name && backup->named) return ERR_NSF_CANT_BACKUP;
+    status = state_call( unix_backup_stop, BACKUP_STATE(rec), 0, name, 0, NULL, NULL );
+    HeapFree( GetProcessHeap(), 0, name );
+    return status;
+}
 static nsf_status wine_backup_info_size( void *rec, uint64_t *size )
 {
-    return state_call( unix_backup_info_size, rec, 0, NULL, 0, NULL, size );
+    return state_call( unix_backup_info_size, BACKUP_STATE(rec), 0, NULL, 0, NULL, size );
 }
 static nsf_status wine_backup_info_read( void *rec, void *buffer, uint32_t size, uint32_t *filled )
 {
-    return state_call( unix_backup_info_read, rec, 0, buffer, size, filled, NULL );
+    return state_call( unix_backup_info_read, BACKUP_STATE(rec), 0, buffer, size, filled, NULL );
 }
-static void wine_backup_end( void *rec ) { state_call( unix_backup_end, rec, 0, NULL, 0, NULL, NULL ); }
+static void wine_backup_end( void *rec )
+{
+    state_call( unix_backup_end, BACKUP_STATE(rec), 0, NULL, 0, NULL, NULL );
+    free( rec );
+}
 
 struct wine_sink
 {

@@ -82,9 +82,20 @@ static NTSTATUS backup_mark( void *args )
     return 0;
 }
 
+/* buffer: the Unix name the program's DOS name resolves to now, checked (as at Start) before Stop */
 static NTSTATUS backup_stop( void *args )
 {
     struct nnotes_state_params *params = args;
+
+    if (params->buffer)
+    {
+        const char *name = (const char *)(uintptr_t)params->buffer;
+        char *full = realpath( name, NULL );
+
+        params->status = nsf_recorder_names( REC(params), name, full );
+        free( full );
+        if (params->status) return 0;
+    }
     params->status = nsf_recorder_stop( REC(params) );
     return 0;
 }

@@ -42,7 +42,8 @@ struct nnotes_state_params
 {
     uint64_t state;
     uint64_t value;         /* mark, offset, size at Start */
-    uint64_t buffer;        /* PE pointer, readable/writable from the Unix side in the same process */
+    uint64_t buffer;        /* PE pointer, readable/writable from the Unix side in the same process;
+                               backup_stop: the Unix name to check, or 0 */
     uint32_t size;
     uint32_t done;          /* out */
     uint32_t status;

@@ -38,7 +38,8 @@ static const struct { uint16_t code; const char *text; } status_texts[] =
     { ERR_VALUE_FLAGS, "Invalid flags: reserved flags must be zero" },
     { ERR_NOT_LOCAL, "Database is remote: only local files can be backed up" },
     { ERR_NSF_CANT_BACKUP, "Cannot back up this file consistently: another process holds it open for writing "
-                           "and the file system cannot clone it (see docs/nsf-backup.md)" },
+                           "and the file system cannot clone it, or its name came to name another file during "
+                           "the backup (see docs/nsf-backup.md)" },
     { ERR_CANT_BACKUP_DURING_COMPACT, "Cannot back up during in-place compaction" },
     { ERR_DBINUSE, "Database is in use (change information is being applied to it by another process)" },
     { ERR_DBOFFLINE, "The copy holds change information that was only partly applied: apply the same "
