@@ -108,21 +108,28 @@ if [ -n "$pcfile" ]; then
         sh -c "$swap"
         touch "$work/pause"
         wait $rpid; rc=$?
-        if [ $rc != 0 ] && grep -q "NSFBackupStop" "$work/swap.log" && grep -q "0x13a9" "$work/swap.log"; then
-            pass "$label: Stop refuses (ERR_NSF_CANT_BACKUP)"
+        if [ $rc != 0 ] && grep -q "$refuser" "$work/swap.log" && grep -q "0x13a9" "$work/swap.log"; then
+            pass "$label: $refuser refuses (ERR_NSF_CANT_BACKUP)"
         else
             fail "$label (rc $rc; the copy is the other file: $(cmp -s "$work/swap.copy" "$work/ver2/db.nsf" && echo yes || echo no))"
             cat "$work/swap.log"
         fi
     }
     repoint_dir="ln -sfn ver2 '$work/current.new' && mv -T '$work/current.new' '$work/current'"
-    export NSFCOPY_PAUSE=$work/pause
+    export NSFCOPY_PAUSE=$work/pause refuser=NSFBackupStop
     swapped "native nsfcopy, a directory symlink in the name re-pointed after Start" "$repoint_dir" \
         "$work/nsfcopy" "$work/current/db.nsf" "$work/swap.copy"
+    # re-pointed between NSFDbOpen and Start (and, were it back by Stop, the copy would still be the other file)
+    NSFCOPY_PAUSE_AT=open refuser=NSFBackupStart swapped "native nsfcopy, the directory symlink re-pointed before Start" \
+        "$repoint_dir" "$work/nsfcopy" "$work/current/db.nsf" "$work/swap.copy"
     if [ -f "$work/nsfcopy.exe" ] && [ -n "${WINBACKUP_WINE_DLLDIR:-}" ]; then
         prefix=$WINBACKUP_WINEPREFIX
         export NSFCOPY_PAUSE=$(winpath "$work/pause")
         swapped "nsfcopy.exe under Wine, a directory symlink in the name re-pointed after Start" \
+            "$repoint_dir" "$build/winbackup" wine -- "$work/nsfcopy.exe" \
+            "$(winpath "$work/current/db.nsf")" "$(winpath "$work/swap.copy")"
+        NSFCOPY_PAUSE_AT=open refuser=NSFBackupStart swapped \
+            "nsfcopy.exe under Wine, the directory symlink re-pointed before Start" \
             "$repoint_dir" "$build/winbackup" wine -- "$work/nsfcopy.exe" \
             "$(winpath "$work/current/db.nsf")" "$(winpath "$work/swap.copy")"
         # NSFDbOpen("DB.NSF") opens db.nsf (no exact match); then a file named exactly DB.NSF appears
@@ -139,7 +146,7 @@ if [ -n "$pcfile" ]; then
             "$(winpath "$work/swap.copy")"
         rm -f "$prefix/dosdevices/q:"
     fi
-    unset NSFCOPY_PAUSE
+    unset NSFCOPY_PAUSE refuser
 
     # the recovery calls of HCL's dbrecs and its time stamps (tests/nsf/nsfrecs.c), both faces, three zones:
     # 1996-12-10 19:49:04 GMT (libyal's documented TIMEDATE) as local text, and the zone fields of "now"

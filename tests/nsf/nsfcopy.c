@@ -11,7 +11,9 @@
  *
  * With NSFCOPY_PAUSE=FILE in the environment it creates FILE.started once
  * NSFBackupStart has returned and waits (up to a minute) for FILE to exist
- * before it opens SOURCE by name: a test changes the name meanwhile.
+ * before it opens SOURCE by name: a test changes the name meanwhile.  With
+ * NSFCOPY_PAUSE_AT=open as well, it pauses so between NSFDbOpen and
+ * NSFBackupStart instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,14 +42,14 @@ static int fail(const char *what, STATUS status)
     return 1;
 }
 
-static void pause_after_start(void)
+static void pause_at(const char *where)
 {
-    const char *pause = getenv("NSFCOPY_PAUSE");
+    const char *pause = getenv("NSFCOPY_PAUSE"), *at = getenv("NSFCOPY_PAUSE_AT");
     char started[1024];
     FILE *f;
     int i;
 
-    if (!pause || strlen(pause) + 9 > sizeof(started)) return;
+    if (!pause || strlen(pause) + 9 > sizeof(started) || strcmp(at ? at : "start", where)) return;
     sprintf(started, "%s.started", pause);
     if ((f = fopen(started, "w"))) fclose(f);
     for (i = 0; i < 6000 && !(f = fopen(pause, "r")); i++) wait_10ms();
@@ -68,9 +70,10 @@ int main(int argc, char *argv[])
     if (argc != 3) { fprintf(stderr, "usage: nsfcopy SOURCE COPY\n"); return 2; }
     if ((err = NotesInitExtended(argc, argv))) return fail("NotesInitExtended", err);
     if ((err = NSFDbOpen(argv[1], &hDB))) return fail("NSFDbOpen", err);
+    pause_at("open");
     if ((err = NSFBackupStart(hDB, 0, &context, &size_low, &size_high))) return fail("NSFBackupStart", err);
     if (size_high) { fprintf(stderr, "nsfcopy: files over 4 GiB are left to winbackup nsf copy\n"); return 1; }
-    pause_after_start();
+    pause_at("start");
     if ((err = OSMemAlloc(MEM_SHARE, BUFFER_SIZE, &hBuffer))) return fail("OSMemAlloc", err);
     buffer = OSLock(char, hBuffer);
     if (!(in = fopen(argv[1], "rb")) || !(out = fopen(argv[2], "wb"))) { perror("nsfcopy"); return 1; }
