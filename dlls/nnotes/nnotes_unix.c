@@ -43,6 +43,19 @@ static NTSTATUS file_check( void *args )
     return 0;
 }
 
+/* Clients read the file by the name they opened: have the recorder check that
+ * this name (symlinks and all) and its real path name the file being backed up
+ * (its own /proc name at Start would not see a re-pointed directory link). */
+static nsf_status check_opened_name( struct nsf_recorder *rec, uint64_t pe_name )
+{
+    const char *name = (const char *)(uintptr_t)pe_name;
+    char *full = realpath( name, NULL );
+    nsf_status status = nsf_recorder_names( rec, name, full );
+
+    free( full );
+    return status;
+}
+
 static NTSTATUS backup_start( void *args )
 {
     struct nnotes_file_params *params = args;
@@ -54,19 +67,10 @@ static NTSTATUS backup_start( void *args )
     /* the recorder reopens the file read-only for itself */
     params->status = nsf_recorder_start( fd, &rec, &params->size );
     close( fd );
-    if (!params->status && params->name)
+    if (!params->status && params->name && (params->status = check_opened_name( rec, params->name )))
     {
-        /* clients read the file by the name they opened: the recorder checks it names this file at Start and
-         * Stop, symlinks and all (its own /proc name at Start would not see a re-pointed directory link) */
-        const char *name = (const char *)(uintptr_t)params->name;
-        char *full = realpath( name, NULL );
-
-        if ((params->status = nsf_recorder_names( rec, name, full )))
-        {
-            nsf_recorder_end( rec );
-            rec = NULL;
-        }
-        free( full );
+        nsf_recorder_end( rec );
+        rec = NULL;
     }
     params->state = (uintptr_t)rec;
     return 0;
@@ -87,15 +91,7 @@ static NTSTATUS backup_stop( void *args )
 {
     struct nnotes_state_params *params = args;
 
-    if (params->buffer)
-    {
-        const char *name = (const char *)(uintptr_t)params->buffer;
-        char *full = realpath( name, NULL );
-
-        params->status = nsf_recorder_names( REC(params), name, full );
-        free( full );
-        if (params->status) return 0;
-    }
+    if (params->buffer && (params->status = check_opened_name( REC(params), params->buffer ))) return 0;
     params->status = nsf_recorder_stop( REC(params) );
     return 0;
 }

@@ -88,7 +88,7 @@ nsf_status nsf_timedate_format(const uint32_t innards[2], const struct nsf_tfmt 
     int has_date, has_time;
     int64_t year = 0, this_year, local_day = 0, today, seconds = 0, tick = 0;
     int month = 0, day = 0, ok = 1, want_date, want_time, relative = 0, unused_month, unused_day;
-    int32_t offset = 0;
+    int32_t offset = 0, now_offset;
     size_t len = 0;
 
     if (length) *length = 0;
@@ -102,15 +102,11 @@ nsf_status nsf_timedate_format(const uint32_t innards[2], const struct nsf_tfmt 
     has_time = innards[0] != ALLDAY;
     if (has_time && innards[0] >= TICKS_PER_DAY) return ERR_TDO_CONV;
 
+    now_offset = local_offset(now);
     if (has_time)
     {
         tick = innards[0];
-        if (has_date)
-        {
-            seconds = ((int64_t)(innards[1] & 0xffffff) - JDN_1970) * 86400 + tick / 100;
-            offset = local_offset(seconds);
-        }
-        else offset = local_offset(now);
+        offset = nsf_timedate_to_unix(innards, &seconds) ? local_offset(seconds) : now_offset;
         if (offset >= 86400 || offset <= -86400) offset = 0;     /* no zone is a day away from GMT */
         tick += (int64_t)offset * 100;
     }
@@ -122,7 +118,7 @@ nsf_status nsf_timedate_format(const uint32_t innards[2], const struct nsf_tfmt 
         civil_from_days(local_day, &year, &month, &day);
         if (year < 1 || year > 9999) return ERR_TDO_CONV;
     }
-    today = floor_div(now + local_offset(now), 86400);
+    today = floor_div(now + now_offset, 86400);
     civil_from_days(today, &this_year, &unused_month, &unused_day);
 
     want_date = has_date && fmt.structure != TSFMT_TIME;
